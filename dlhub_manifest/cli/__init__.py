@@ -1,0 +1,89 @@
+"""The `dlhub-manifest` command line: a lazy click group; each command lives in its own module.
+
+Exit codes (the contract): 0 success, 1 failure (invalid manifest, failed task, registry refusal),
+2 usage error, 4 authentication needed or refused.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import DLHubManifestError
+
+# command name -> "module:function" (modules under dlhub_manifest.cli), imported only when used.
+COMMANDS: dict[str, str] = {
+    "validate": "validate:validate_command",
+    "schema": "schema:schema_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs (fast start-up)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module, attr = spec.split(":")
+        command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dlhub-manifest")
+@click.option("--debug", is_flag=True, help="Show debug logs and full tracebacks (tokens are still redacted).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Validate, build, publish and track DLHub servables described by a dlhub.yaml.
+
+    Exit codes: 0 ok, 1 failure, 2 usage error, 4 authentication needed.
+
+    Example: dlhub-manifest validate examples/sklearn
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    if debug:
+        from ..logsafe import configure_debug_logging
+
+        configure_debug_logging()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI and map every error to its exit code, never a traceback."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        rv = cli.main(args=argv, prog_name="dlhub-manifest", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except DLHubManifestError as e:
+        if debug:
+            logging.getLogger("dlhub_manifest").exception("error")
+        click.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - last line of defence: one clear message, not a traceback
+        if debug:
+            raise
+        click.echo(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback and "
+                   "please report it)", err=True)
+        sys.exit(1)
+    sys.exit(_exit_code(rv))
+
+
+def _exit_code(rv: Any) -> int:
+    return rv if isinstance(rv, int) else 0

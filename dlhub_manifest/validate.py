@@ -1,0 +1,189 @@
+"""Validation of a loaded manifest: the JSON Schema, then semantic checks; all problems at once."""
+
+from __future__ import annotations
+
+import glob as globmod
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .checks import bare_orcid, doi_problem, orcid_checksum_ok, spdx_problem, split_name
+from .diagnostics import Diagnostic, Report
+from .manifest import Document, load_file
+from .paths import PathProblem, check_relative, resolve_inside
+from .resources import SUPPORTED_MANIFEST_VERSIONS, manifest_schema
+from .schema_errors import schema_diagnostics
+
+# Option keys that name a path in the project, per servable type, and what they must be.
+PATH_OPTIONS: dict[str, dict[str, str]] = {
+    "sklearn": {"model": "file"},
+    "class_method": {"object": "file"},
+    "pytorch": {"model": "file"},
+    "keras": {"model": "any"},
+    "tensorflow": {"model": "dir"},
+    "static_method": {},
+}
+
+
+@cache
+def _validator(version: int) -> Any:
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(manifest_schema(version))
+    return cls(manifest_schema(version), format_checker=cls.FORMAT_CHECKER)
+
+
+def validate_path(path: str | Path, *, check_files: bool = True) -> tuple[Document | None, Report]:
+    """Load and validate one manifest file (or a directory holding dlhub.yaml)."""
+    doc, problems = load_file(path)
+    report = Report(doc.file if doc else str(path), list(problems))
+    if doc is not None:
+        report.diagnostics.extend(validate_document(doc, check_files=check_files))
+    return doc, report
+
+
+def validate_document(doc: Document, *, check_files: bool = True) -> list[Diagnostic]:
+    """Every problem in a loaded manifest; never raises on bad input."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return [doc.diagnostic((), f"a manifest is a mapping of fields, not {_kind(data)}",
+                               "start with `manifest_version: 1` and `name: ...`")]
+    version = data.get("manifest_version")
+    if version not in SUPPORTED_MANIFEST_VERSIONS or isinstance(version, bool):
+        supported = ", ".join(str(v) for v in SUPPORTED_MANIFEST_VERSIONS)
+        if "manifest_version" not in data:
+            return [doc.diagnostic((), "missing required field 'manifest_version'",
+                                   f"add `manifest_version: 1` (supported: {supported})")]
+        return [doc.diagnostic(("manifest_version",), f"manifest_version {version!r} is not supported",
+                               f"this dlhub-manifest reads manifest_version {supported}")]
+    schema = manifest_schema(int(version))
+    diags = schema_diagnostics(doc, _validator(int(version)), schema)
+    diags.extend(_semantic(doc, data, check_files))
+    return sorted(set(diags), key=lambda d: (d.line or 0, d.column or 0, d.field, d.message))
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+            type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+def _semantic(doc: Document, data: dict[str, Any], check_files: bool) -> Iterator[Diagnostic]:
+    yield from _check_creators(doc, data.get("creators"))
+    yield from _check_related(doc, data.get("related"))
+    lic = data.get("license")
+    if isinstance(lic, str) and lic.strip():
+        problem = spdx_problem(lic)
+        if problem:
+            yield doc.diagnostic(("license",), problem[0], problem[1])
+    if check_files:
+        yield from _check_paths(doc, data)
+
+
+def _check_creators(doc: Document, creators: Any) -> Iterator[Diagnostic]:
+    if not isinstance(creators, list):
+        return
+    for i, creator in enumerate(creators):
+        if isinstance(creator, str):
+            if split_name(creator) is None:
+                yield doc.diagnostic(("creators", i), f"creator {creator!r} is not written as \"Family, Given\"",
+                                     _name_hint(creator))
+        elif isinstance(creator, dict):
+            name = creator.get("name")
+            if isinstance(name, str) and split_name(name) is None and "given" not in creator:
+                yield doc.diagnostic(("creators", i, "name"), f"name {name!r} is not written as \"Family, Given\"",
+                                     _name_hint(name))
+            orcid = creator.get("orcid")
+            if isinstance(orcid, str):
+                bare = bare_orcid(orcid)
+                if bare and not orcid_checksum_ok(bare):
+                    yield doc.diagnostic(("creators", i, "orcid"), f"ORCID {orcid!r} has a wrong check digit",
+                                         "copy the iD from the person's ORCID page; a digit is likely mistyped")
+
+
+def _name_hint(name: str) -> str:
+    words = name.split()
+    if len(words) >= 2 and "," not in name:
+        return f"write it as \"{words[-1]}, {' '.join(words[:-1])}\""
+    return "use \"Family, Given\", or an object with `family` and `given`"
+
+
+def _check_related(doc: Document, related: Any) -> Iterator[Diagnostic]:
+    if not isinstance(related, list):
+        return
+    for i, item in enumerate(related):
+        if not isinstance(item, dict):
+            continue
+        key = "doi" if "doi" in item else "identifier"
+        value = item.get(key)
+        is_doi = key == "doi" or item.get("type", "DOI") == "DOI"
+        if isinstance(value, str) and is_doi:
+            problem = doi_problem(value)
+            if problem:
+                yield doc.diagnostic(("related", i, key), *problem)
+
+
+def _check_paths(doc: Document, data: dict[str, Any]) -> Iterator[Diagnostic]:
+    servable = data.get("servable")
+    if isinstance(servable, dict) and isinstance(servable.get("options"), dict):
+        options = servable["options"]
+        for key, kind in PATH_OPTIONS.get(str(servable.get("type")), {}).items():
+            if isinstance(options.get(key), str):
+                yield from _path_diag(doc, ("servable", "options", key), options[key], kind)
+        function = options.get("function")
+        if servable.get("type") == "static_method" and isinstance(function, str) and ":" in function:
+            yield from _check_module(doc, function.split(":", 1)[0])
+    deps = data.get("dependencies")
+    if isinstance(deps, dict) and isinstance(deps.get("requirements"), str):
+        yield from _path_diag(doc, ("dependencies", "requirements"), deps["requirements"], "file")
+    yield from _check_globs(doc, data.get("files"))
+
+
+def _path_diag(doc: Document, path: tuple[str | int, ...], rel: str, kind: str) -> Iterator[Diagnostic]:
+    try:
+        resolve_inside(doc.project_dir, rel, kind)  # type: ignore[arg-type]
+    except PathProblem as e:
+        yield doc.diagnostic(path, e.message, e.hint)
+
+
+def _check_module(doc: Document, module: str) -> Iterator[Diagnostic]:
+    parts = module.split(".")
+    candidates = ["/".join(parts) + ".py", "/".join(parts) + "/__init__.py"]
+    for rel in candidates:
+        try:
+            resolve_inside(doc.project_dir, rel, "file")
+            return
+        except PathProblem:
+            continue
+    yield doc.diagnostic(("servable", "options", "function"),
+                         f"module {module!r} is not in the project (looked for {' or '.join(candidates)})",
+                         "the module path is relative to the folder holding dlhub.yaml")
+
+
+def _check_globs(doc: Document, files: Any) -> Iterator[Diagnostic]:
+    if isinstance(files, list):
+        groups: list[tuple[tuple[str | int, ...], Any]] = [(("files",), files)]
+    elif isinstance(files, dict):
+        groups = [(("files", k), files.get(k)) for k in ("include", "exclude")]
+    else:
+        return
+    for base, patterns in groups:
+        if not isinstance(patterns, list):
+            continue
+        for i, pattern in enumerate(patterns):
+            if not isinstance(pattern, str):
+                continue
+            try:
+                check_relative(pattern)
+            except PathProblem as e:
+                yield doc.diagnostic((*base, i), e.message, e.hint)
+                continue
+            if base[-1] != "exclude" and not _glob_matches(doc.project_dir, pattern):
+                yield doc.diagnostic((*base, i), f"{pattern!r} matches no file in the project",
+                                     "check the spelling; globs are relative to the folder holding dlhub.yaml")
+
+
+def _glob_matches(project: Path, pattern: str) -> bool:
+    root = str(project)
+    return any(True for _ in globmod.iglob(pattern, root_dir=root, recursive=True))
+
