@@ -62,6 +62,10 @@ def spdx_problem(expression: str) -> tuple[str, str | None] | None:
     tokens = _SPDX_TOKEN.findall(expression)
     if not tokens:
         return "license is empty", "use an SPDX identifier such as MIT or Apache-2.0"
+    if len(tokens) > 1 and not any(t in ("(", ")") or t.upper() in _SPDX_OPERATORS for t in tokens):
+        guess = suggest("-".join(tokens), known)
+        hint = f"did you mean {guess!r}?" if guess else "SPDX identifiers have no spaces, e.g. Apache-2.0"
+        return f"{expression!r} is not an SPDX license identifier", hint
     expect_id = True
     depth = 0
     for token in tokens:

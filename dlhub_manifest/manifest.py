@@ -136,7 +136,7 @@ def load_text(text: str, file: str = "dlhub.yaml") -> tuple[Document | None, lis
     except LoadFailed as e:
         return None, [e.diagnostic]
     except yaml.MarkedYAMLError as e:
-        return None, [_yaml_diagnostic(file, e)]
+        return None, [_yaml_diagnostic(file, e, text)]
     except yaml.YAMLError as e:
         return None, [Diagnostic(file, None, None, (), f"YAML error: {e}")]
     except RecursionError:
@@ -160,13 +160,13 @@ def bad_char(file: str, text: str, index: int) -> Diagnostic:
                       "remove it; binary data does not belong in a manifest")
 
 
-def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError) -> Diagnostic:
+def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError, text: str) -> Diagnostic:
     mark = e.problem_mark or e.context_mark
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
     problem = e.problem or str(e)
     hint = None
-    if "found character '\\t'" in problem:
+    if "\\t" in problem or (mark is not None and text[mark.index:mark.index + 1] == "\t"):
         hint = "YAML indentation must use spaces, not tabs"
     elif "could not determine a constructor" in problem:
         hint = "only plain YAML (maps, lists, strings, numbers, booleans, null) is allowed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -59,7 +60,7 @@ def _convert(doc: Document, error: Any, schema: dict[str, Any]) -> list[Diagnost
         return [doc.diagnostic(path, f"{_show(value)} is not an allowed value", hint)]
     if kind == "pattern":
         return [doc.diagnostic(path, f"{_show(value)} does not have the expected form",
-                               _pattern_hint(field, error.schema, schema))]
+                               _pattern_hint(path, error.schema, schema))]
     if kind in ("minItems", "minLength"):
         return [doc.diagnostic(path, "must not be empty", _describe(error.schema, schema))]
     if kind in ("minimum", "maximum"):
@@ -101,7 +102,8 @@ def _deref(ref: str, schema: dict[str, Any]) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
-def _pattern_hint(field: Any, sub: dict[str, Any], schema: dict[str, Any]) -> str | None:
+def _pattern_hint(path: FieldPath, sub: dict[str, Any], schema: dict[str, Any]) -> str | None:
+    field = path[-1] if path else None
     special = {
         "name": "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. 'iris-classifier'",
         "version": "a semantic version such as 1.2.0 (no leading 'v')",
@@ -109,6 +111,8 @@ def _pattern_hint(field: Any, sub: dict[str, Any], schema: dict[str, Any]) -> st
     }
     if isinstance(field, str) and field in special:
         return special[field]
+    if "visible_to" in path:
+        return "'public', or a Globus URN such as urn:globus:groups:id:<uuid> or urn:globus:auth:identity:<uuid>"
     return _describe(sub, schema)
 
 
@@ -125,5 +129,8 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text) <= 80:
+            return text
         return "a mapping" if isinstance(value, dict) else "a list"
     return str(value)

@@ -55,7 +55,7 @@ def validate_document(doc: Document, *, check_files: bool = True) -> list[Diagno
         if "manifest_version" not in data:
             return [doc.diagnostic((), "missing required field 'manifest_version'",
                                    f"add `manifest_version: 1` (supported: {supported})")]
-        return [doc.diagnostic(("manifest_version",), f"manifest_version {version!r} is not supported",
+        return [doc.diagnostic(("manifest_version",), f"{version!r} is not a supported manifest version",
                                f"this dlhub-manifest reads manifest_version {supported}")]
     schema = manifest_schema(int(version))
     diags = schema_diagnostics(doc, _validator(int(version)), schema)

@@ -37,6 +37,19 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; its int return value is the exit code and library errors become one clear line."""
+        try:
+            rv = super().invoke(ctx)
+        except DLHubManifestError as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                logging.getLogger("dlhub_manifest").exception("error")
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(e.exit_code)
+        if isinstance(rv, int) and rv:
+            ctx.exit(rv)
+        return rv
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dlhub-manifest")
@@ -67,11 +80,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except click.ClickException as e:
         e.show()
-        sys.exit(e.exit_code)
-    except DLHubManifestError as e:
-        if debug:
-            logging.getLogger("dlhub_manifest").exception("error")
-        click.echo(f"error: {e}", err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -1,0 +1,38 @@
+"""Shared fixtures: the repository root and a CLI runner that shows output on failure."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Result]:
+    """Invoke the CLI in-process (optionally from `cwd`); a wrong exit code fails with stdout and stderr shown."""
+    from dlhub_manifest.cli import cli
+
+    def run(*args: str, expect: int | None = 0, cwd: Path | None = None) -> Result:
+        old = os.getcwd()
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        finally:
+            os.chdir(old)
+        if expect is not None:
+            assert result.exit_code == expect, (
+                f"exit {result.exit_code} != {expect}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
+        return result
+
+    return run
