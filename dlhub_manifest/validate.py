@@ -14,6 +14,7 @@ from .manifest import Document, load_file
 from .paths import PathProblem, check_relative, resolve_inside
 from .resources import SUPPORTED_MANIFEST_VERSIONS, manifest_schema
 from .schema_errors import schema_diagnostics
+from .schema_fast import Check, Unsupported, compile_schema
 
 # Option keys that name a path in the project, per servable type, and what they must be.
 PATH_OPTIONS: dict[str, dict[str, str]] = {
@@ -32,6 +33,15 @@ def _validator(version: int) -> Any:
 
     cls = jsonschema.validators.validator_for(manifest_schema(version))
     return cls(manifest_schema(version), format_checker=cls.FORMAT_CHECKER)
+
+
+@cache
+def _fast_check(version: int) -> Check | None:
+    """The compiled yes/no check (start-up speed: valid manifests skip importing jsonschema), if it applies."""
+    try:
+        return compile_schema(manifest_schema(version))
+    except Unsupported:
+        return None
 
 
 def validate_path(path: str | Path, *, check_files: bool = True) -> tuple[Document | None, Report]:
@@ -58,7 +68,10 @@ def validate_document(doc: Document, *, check_files: bool = True) -> list[Diagno
         return [doc.diagnostic(("manifest_version",), f"{version!r} is not a supported manifest version",
                                f"this dlhub-manifest reads manifest_version {supported}")]
     schema = manifest_schema(int(version))
-    diags = schema_diagnostics(doc, _validator(int(version)), schema)
+    fast = _fast_check(int(version))
+    # Only a "valid" answer of the fast check is trusted; jsonschema explains (or overrules) the rest.
+    valid = fast is not None and fast(data)
+    diags = [] if valid else schema_diagnostics(doc, _validator(int(version)), schema)
     diags.extend(_semantic(doc, data, check_files))
     return sorted(set(diags), key=lambda d: (d.line or 0, d.column or 0, d.field, d.message))
 

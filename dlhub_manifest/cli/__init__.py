@@ -7,7 +7,6 @@ Exit codes (the contract): 0 success, 1 failure (invalid manifest, failed task, 
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from typing import Any
 
@@ -43,6 +42,8 @@ class LazyGroup(click.Group):
             rv = super().invoke(ctx)
         except DLHubManifestError as e:
             if ctx.obj and ctx.obj.get("debug"):
+                import logging  # lazy: only the --debug error path needs it (start-up speed)
+
                 logging.getLogger("dlhub_manifest").exception("error")
             click.echo(f"error: {e}", err=True)
             ctx.exit(e.exit_code)
