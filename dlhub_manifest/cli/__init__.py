@@ -19,6 +19,7 @@ from ..errors import DLHubManifestError
 COMMANDS: dict[str, str] = {
     "validate": "validate:validate_command",
     "schema": "schema:schema_command",
+    "new": "new:new_command",
 }
 
 
