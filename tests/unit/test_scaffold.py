@@ -204,3 +204,18 @@ def test_the_generated_project_is_a_clean_git_tree_once_trained(tmp_path: Path) 
                             capture_output=True, text=True).stdout
     assert "?? model.pkl" in listed
     assert "__pycache__" not in listed
+
+
+def test_byte_code_caches_in_an_installed_template_are_not_copied(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip byte-compiles the template's Python files on install; the project must not inherit __pycache__."""
+    template = tmp_path / "template"
+    shutil.copytree(scaffold.template_dir(), template)
+    for cache in (template / "{{cookiecutter.name}}" / "_types" / "pytorch" / "__pycache__",
+                  template / "{{cookiecutter.name}}" / "_shared" / "__pycache__"):
+        cache.mkdir()
+        (cache / "net.cpython-311.pyc").write_bytes(b"")
+    monkeypatch.setattr(scaffold, "template_dir", lambda: template)
+    project = create_project(spec(servable_type="pytorch"), tmp_path / "p")
+    assert (project / "net.py").is_file()
+    assert list(project.rglob("__pycache__")) == []

@@ -32,6 +32,9 @@ def main() -> None:
         shutil.move(str(project / "_shared" / name), str(project / name))
     shutil.rmtree(project / "_types")
     shutil.rmtree(project / "_shared")
+    # pip byte-compiles the template's .py files when it installs the wheel; caches are not project files.
+    for cache in sorted(project.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache)
 
 
 if __name__ == "__main__":
