@@ -246,6 +246,8 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError) as e:
             _fail(self.file, node, f"cannot read scalar {node.value!r}: {e}", path=path)
+        except LookupError:  # PyYAML indexes tables and strings: `!!bool maybe` (KeyError), `!!int ""` (IndexError)
+            _fail(self.file, node, f"cannot read scalar {node.value!r} as {node.tag.removeprefix(_TAG)}", path=path)
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
         self._require_tag(node, _TAG + "map", path)
