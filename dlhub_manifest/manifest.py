@@ -19,6 +19,7 @@ from .diagnostics import Diagnostic, FieldPath
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
+MAX_INT = 2**63 - 1
 MANIFEST_NAMES = ("dlhub.yaml", "dlhub.yml")
 
 _BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -243,11 +244,17 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             self._require_tag(node, _TAG + "str", path)
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError) as e:
             _fail(self.file, node, f"cannot read scalar {node.value!r}: {e}", path=path)
         except LookupError:  # PyYAML indexes tables and strings: `!!bool maybe` (KeyError), `!!int ""` (IndexError)
             _fail(self.file, node, f"cannot read scalar {node.value!r} as {node.tag.removeprefix(_TAG)}", path=path)
+        # Hex, octal and base-60 integers bypass Python's 4300-digit limit, so str()/repr() of them fails later.
+        if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+            shown = node.value if len(node.value) <= 24 else node.value[:20] + "..."
+            _fail(self.file, node, f"integer {shown} is too large (more than 64 bits)",
+                  "no manifest field takes a number this large; quote it if it is meant as text", path)
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
         self._require_tag(node, _TAG + "map", path)

@@ -14,3 +14,18 @@ def test_explicit_scalar_tag_with_an_impossible_value_is_a_located_problem(text:
     assert doc is None
     assert (problems[0].line, problems[0].column, problems[0].path) == (1, 4, ("a",))
     assert problems[0].message.startswith("cannot read scalar")
+
+
+@pytest.mark.parametrize("number", ["0x" + "f" * 5000, "0" + "7" * 2000, "1" + ":59" * 40, "9223372036854775808"])
+def test_integer_beyond_64_bits_is_refused_before_anything_formats_it(number: str) -> None:
+    # Such ints passed the loader and then crashed jsonschema's repr() (Python's 4300-digit str limit).
+    doc, problems = load_text(f"manifest_version: 1\npublication_year: {number}\n")
+    assert doc is None
+    assert (problems[0].line, problems[0].column, problems[0].path) == (2, 19, ("publication_year",))
+    assert "too large" in problems[0].message and len(problems[0].message) < 100
+
+
+def test_largest_64_bit_integer_still_loads() -> None:
+    doc, problems = load_text("a: 0x7fffffffffffffff\nb: -9223372036854775807\n")
+    assert problems == [] and doc is not None
+    assert doc.data == {"a": 2**63 - 1, "b": -(2**63) + 1}
