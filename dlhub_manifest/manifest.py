@@ -126,6 +126,7 @@ def load_text(text: str, file: str = "dlhub.yaml") -> tuple[Document | None, lis
         return None, [bad_char(file, text, bad)]
     loader = _Loader(text)
     try:
+        _check_depth(text, file)
         node = loader.get_single_node()
         if node is None:
             return None, [Diagnostic(file, 1, 1, (), "manifest is empty",
@@ -177,6 +178,24 @@ def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError, text: str) -> Diagnosti
     if e.context and e.context not in problem:
         msg = f"YAML syntax error {e.context}: {problem}"
     return Diagnostic(file, line, col, (), msg, hint)
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH from the event stream, before any node is composed.
+
+    libyaml parses with its own stack but composes recursively in C: 100,000 `[` overflowed the C stack (SIGSEGV).
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+                raise LoadFailed(Diagnostic(file, line, col, (), f"nesting is deeper than {MAX_DEPTH} levels",
+                                            "flatten the structure"))
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _check_expansion(root: yaml.Node, file: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from dlhub_manifest.manifest import load_text
@@ -29,3 +32,14 @@ def test_largest_64_bit_integer_still_loads() -> None:
     doc, problems = load_text("a: 0x7fffffffffffffff\nb: -9223372036854775807\n")
     assert problems == [] and doc is not None
     assert doc.data == {"a": 2**63 - 1, "b": -(2**63) + 1}
+
+
+@pytest.mark.parametrize("opener", ["[", "{a: ", "- "])
+def test_nesting_far_past_the_limit_is_refused_without_crashing_the_process(opener: str) -> None:
+    # 100,000 levels overflowed libyaml's recursive C composer (SIGSEGV); a child process keeps pytest alive.
+    probe = ("import sys; from dlhub_manifest.manifest import load_text; "
+             "doc, problems = load_text(sys.stdin.read()); print(problems[0].line, problems[0].message)")
+    text = opener * (1_000_000 // len(opener))
+    proc = subprocess.run([sys.executable, "-c", probe], input=text, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "1 nesting is deeper than 64 levels"
