@@ -63,7 +63,7 @@ def resolve_credentials(target: TargetConfig, auth_info: Callable[[], AuthInfo],
     token = env.get(TOKEN_ENV, "").strip()
     if token:
         register_secret(token)
-        return Credentials(_access_token_authorizer(token), TOKEN_ENV)
+        return Credentials(bearer_authorizer(token), TOKEN_ENV)
     client_id, secret = env.get(CLIENT_ID_ENV, "").strip(), env.get(CLIENT_SECRET_ENV, "").strip()
     if client_id and secret:
         register_secret(secret)
@@ -78,9 +78,11 @@ def resolve_credentials(target: TargetConfig, auth_info: Callable[[], AuthInfo],
     return Credentials(None, "none")
 
 
-def _access_token_authorizer(token: str) -> globus_sdk.authorizers.GlobusAuthorizer:
+def bearer_authorizer(token: str) -> globus_sdk.authorizers.GlobusAuthorizer:
+    """An authorizer that sends `token` as is (registered for redaction first)."""
     from globus_sdk import AccessTokenAuthorizer
 
+    register_secret(token)
     return AccessTokenAuthorizer(token)
 
 
@@ -96,7 +98,7 @@ def _stored_authorizer(target: TargetConfig, record: dict[str, Any],
                        store: TokenStore) -> globus_sdk.authorizers.GlobusAuthorizer:
     """The authorizer for a stored login: refreshing (and re-saving) Globus tokens when possible."""
     if record.get("kind") != "globus" or not record.get("refresh_token"):
-        return _access_token_authorizer(str(record["access_token"]))
+        return bearer_authorizer(str(record["access_token"]))
     from globus_sdk import RefreshTokenAuthorizer
 
     def save(response: globus_sdk.OAuthRefreshTokenResponse) -> None:

@@ -1,0 +1,152 @@
+"""`HttpTarget`: the `Target` protocol over a registry served by `dlhub-manifest serve`.
+
+Credentials come from `dlhub_manifest.auth` (environment token, Globus client credentials, stored login);
+HTTP and network failures become the library's own errors with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AuthError, ConflictError, NotFoundError, RegistryError, UsageError
+from ..userconfig import TargetConfig, resolve_target_config
+
+if TYPE_CHECKING:
+    from globus_sdk.transport import RetryConfig
+
+    from ..auth import AuthInfo, Credentials
+    from .http_client import RegistryClient
+
+STATUS_ERRORS: dict[int, type[RegistryError] | type[UsageError]] = {
+    400: UsageError, 404: NotFoundError, 409: ConflictError, 413: UsageError, 422: RegistryError,
+}
+
+
+class HttpTarget:
+    """A registry over HTTP; every method is one API call (uploads: as many as it takes to finish)."""
+
+    def __init__(self, config: TargetConfig, *, timeout: float | None = None, retry_config: RetryConfig | None = None,
+                 upload_attempts: int = 6, sleep: Callable[[float], None] | None = None,
+                 credentials: Credentials | None = None) -> None:
+        self.config = config
+        if credentials is not None:  # explicit credentials (login checks a token before storing it)
+            self.__dict__["credentials"] = credentials
+        self._timeout, self._retry_config = timeout, retry_config
+        self._upload_attempts, self._sleep = upload_attempts, sleep
+
+    @classmethod
+    def from_name(cls, target: str, **kwargs: Any) -> HttpTarget:
+        """From a `--target` value: a URL or the name of a target in the user's config file."""
+        return cls(resolve_target_config(target), **kwargs)
+
+    @property
+    def url(self) -> str:
+        return self.config.url
+
+    @property
+    def description(self) -> str:
+        """The registry's URL (and its configured name), for messages."""
+        return f"{self.config.url} ({self.config.name})" if self.config.name else self.config.url
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        from ..auth import resolve_credentials
+
+        return resolve_credentials(self.config, self.auth_info)
+
+    @cached_property
+    def client(self) -> RegistryClient:
+        from .http_client import RegistryClient
+
+        return RegistryClient(self.config.url, authorizer=self.credentials.authorizer, timeout=self._timeout,
+                              retry_config=self._retry_config)
+
+    def auth_info(self) -> AuthInfo:
+        """What the registry advertises at `/auth` (no credentials needed)."""
+        from ..auth import AuthInfo
+        from .http_client import RegistryClient
+
+        with self._errors(), RegistryClient(self.config.url, timeout=self._timeout) as anonymous:
+            return AuthInfo.from_json(anonymous.auth_info())
+
+    def missing_blobs(self, digests: Iterable[str]) -> set[str]:
+        """The digests the registry does not hold yet (one round trip)."""
+        with self._errors():
+            return set(self.client.missing_blobs(sorted(set(digests))))
+
+    def upload_blob(self, path: Path, sha256: str, size: int, progress: Callable[[int], object] | None = None) -> None:
+        """Upload one file as a blob, resuming after interruptions; `progress(n)` gets bytes newly sent."""
+        from .http_upload import upload_resumable
+
+        kwargs: dict[str, Any] = {"attempts": self._upload_attempts}
+        if self._sleep is not None:
+            kwargs["sleep"] = self._sleep
+        with self._errors():
+            upload_resumable(self.client, Path(path), sha256, size, progress, **kwargs)
+
+    def publish(self, request: dict[str, Any]) -> str:
+        """Queue a publication; its idempotency key makes the transport's retries safe."""
+        body = dict(request)
+        key = str(body.pop("idempotency_key", None) or uuid.uuid4())
+        with self._errors():
+            return str(self.client.publish(body, key)["task_id"])
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        with self._errors():
+            return self.client.task(task_id)
+
+    def list_servables(self) -> list[dict[str, Any]]:
+        with self._errors():
+            return list(self.client.list_servables()["servables"])
+
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+        with self._errors():
+            return self.client.get_servable(owner, name, version)
+
+    def search(self, text: str) -> list[dict[str, Any]]:
+        with self._errors():
+            return list(self.client.search(text)["results"])
+
+    def whoami(self) -> dict[str, Any]:
+        with self._errors():
+            return {**self.client.whoami(), "target": self.config.url, "credentials": self.credentials.source}
+
+    def close(self) -> None:
+        if "client" in self.__dict__:
+            self.client.close()
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """globus-sdk errors → the library's errors, with what to do next (and never a token)."""
+        import globus_sdk
+
+        try:
+            yield
+        except globus_sdk.GlobusAPIError as e:
+            raise self._api_error(e) from e
+        except globus_sdk.NetworkError as e:
+            raise RegistryError(f"cannot reach the registry at {self.config.url}: {_network_reason(e)}; check "
+                                "that `dlhub-manifest serve` runs there and the URL is right") from e
+
+    def _api_error(self, e: Any) -> Exception:
+        message = f"{self.config.url}: {e.message or e.text}"
+        if e.http_status == 401:
+            return AuthError(f"{message}. Credentials used: {self._source()}; run `dlhub-manifest login --target "
+                             f"{self.config.name or self.config.url}` or set DLHUB_MANIFEST_TOKEN")
+        if e.http_status == 403:
+            return AuthError(message)
+        cls = STATUS_ERRORS.get(e.http_status, RegistryError)
+        return cls(message if e.http_status < 500 else f"{message} (HTTP {e.http_status}; retried, still failing)")
+
+    def _source(self) -> str:
+        return self.__dict__["credentials"].source if "credentials" in self.__dict__ else "none"
+
+
+def _network_reason(error: Exception) -> str:
+    cause = error.__cause__ or getattr(error, "exc", None) or error
+    return type(cause).__name__

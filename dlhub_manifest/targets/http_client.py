@@ -1,0 +1,143 @@
+"""`RegistryClient`: the registry's HTTP API as a `globus_sdk.BaseClient` (auth, retries, errors for free).
+
+globus-sdk's transport already retries connection errors, 429 (honouring Retry-After) and 5xx with
+exponential backoff; POST /publications carries an Idempotency-Key so those retries never publish twice.
+Blob uploads are the exception: a streamed body cannot be replayed by the transport, so `put_blob_range`
+runs without transport retries and `http_upload` resumes from the server's offset instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import globus_sdk
+from globus_sdk.transport import RequestsTransport, RetryConfig
+from globus_sdk.transport.representation_providers import RequestsRepresentationProvider
+
+Progress = Callable[[int], object]
+CHUNK = 1 << 20  # 1 MiB reads: few syscalls and Python iterations per GiB on loopback
+
+
+class RegistryAPIError(globus_sdk.GlobusAPIError):
+    """An error answer (4xx/5xx) from a dlhub-manifest registry."""
+
+
+class FileSlice:
+    """A file from `start` to its end as a request body with a known length, reporting bytes read."""
+
+    def __init__(self, path: Path, start: int, size: int, progress: Progress | None) -> None:
+        self._fh = path.open("rb")
+        self._fh.seek(start)
+        self._left = size - start
+        self._progress = progress
+
+    def __len__(self) -> int:
+        return max(self._left, 0)
+
+    def read(self, n: int = -1) -> bytes:
+        """Read at least one CHUNK when asked for less: urllib3 asks for 16 KiB at a time."""
+        want = self._left if n is None or n < 0 else min(max(n, CHUNK), self._left)
+        data = self._fh.read(want) if want > 0 else b""
+        self._left -= len(data)
+        if data and self._progress:
+            self._progress(len(data))
+        return data
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class _StreamProvider(RequestsRepresentationProvider):
+    """Passes a file-like body through untouched (the stock providers only take text or JSON)."""
+
+    def encode(self, method: str, url: str, params: dict[str, Any] | None, data: Any,
+               headers: dict[str, str]) -> Any:
+        import requests
+
+        return requests.Request(method, url, data=data, params=self._prepare_params(params),
+                                headers=self._prepare_headers(headers))
+
+
+class RegistryClient(globus_sdk.BaseClient):
+    """The registry API; one method per route of `schemas/registry-openapi.json`."""
+
+    service_name = "dlhub_manifest_registry"
+    error_class = RegistryAPIError
+
+    def __init__(self, base_url: str, *, authorizer: globus_sdk.authorizers.GlobusAuthorizer | None = None,
+                 timeout: float | None = None, retry_config: RetryConfig | None = None) -> None:
+        transport = RequestsTransport(http_timeout=timeout)
+        transport.representation_providers["stream"] = _StreamProvider()
+        super().__init__(base_url=base_url.rstrip("/") + "/", authorizer=authorizer, app_name="dlhub-manifest",
+                         transport=transport, retry_config=retry_config)
+        self._resources_to_close.append(transport)
+
+    def auth_info(self) -> dict[str, Any]:
+        """`GET /auth`: how to obtain a token this registry accepts (no token needed)."""
+        return self._json(self.get("auth", automatic_authorization=False))
+
+    def whoami(self) -> dict[str, Any]:
+        """`GET /whoami`: the identity behind the current token."""
+        return self._json(self.get("whoami"))
+
+    def missing_blobs(self, digests: list[str]) -> list[str]:
+        """`POST /blobs/missing`: which of `digests` the registry does not hold yet."""
+        return list(self._json(self.post("blobs/missing", data={"digests": digests}))["missing"])
+
+    def upload_state(self, sha256: str) -> dict[str, Any]:
+        """`GET /uploads/{sha256}`: `{offset, complete}`, how much of an upload the server already has."""
+        return self._json(self.get(f"uploads/{sha256}"))
+
+    def put_blob_range(self, path: Path, sha256: str, start: int, size: int, progress: Progress | None) -> None:
+        """`PUT /blobs/{sha256}` with the bytes of `path` from `start`; no transport retries (not replayable)."""
+        body = FileSlice(path, start, size, progress)
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(body))}
+        if start:
+            headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+        else:
+            headers["X-Blob-Size"] = str(size)
+        try:
+            with self._without_retries():
+                self.request("PUT", f"blobs/{sha256}", data=body, headers=headers,  # type: ignore[arg-type]
+                             encoding="stream")
+        finally:
+            body.close()
+
+    def publish(self, request: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """`POST /publications`: submit; the same key always answers with the same task."""
+        return self._json(self.post("publications", data=request, headers={"Idempotency-Key": idempotency_key}))
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        """`GET /tasks/{task_id}`."""
+        return self._json(self.get(f"tasks/{task_id}"))
+
+    def list_servables(self) -> dict[str, Any]:
+        """`GET /servables`: every servable visible to the caller."""
+        return self._json(self.get("servables"))
+
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+        """`GET /servables/{owner}/{name}[/versions/{version}]`."""
+        path = f"servables/{owner}/{name}" + (f"/versions/{version}" if version else "")
+        return self._json(self.get(path))
+
+    def search(self, text: str) -> dict[str, Any]:
+        """`GET /search?q=text`."""
+        return self._json(self.get("search", query_params={"q": text}))
+
+    @contextlib.contextmanager
+    def _without_retries(self) -> Iterator[None]:
+        # RetryConfig.tune does not restore its settings when the body raises, so do it by hand
+        saved = self.retry_config.max_retries
+        self.retry_config.max_retries = 0
+        try:
+            yield
+        finally:
+            self.retry_config.max_retries = saved
+
+    @staticmethod
+    def _json(response: globus_sdk.GlobusHTTPResponse) -> dict[str, Any]:
+        data = response.data
+        return data if isinstance(data, dict) else {}
