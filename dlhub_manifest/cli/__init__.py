@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "validate": "validate:validate_command",
     "schema": "schema:schema_command",
     "new": "new:new_command",
+    "package": "package:package_command",
 }
 
 

@@ -1,0 +1,72 @@
+"""`dlhub-manifest package`: write the deterministic DLHub-style servable zip (dlhub.json + the selected files)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from ..diagnostics import Report
+    from ..errors import InvalidManifestError
+
+
+@click.command("package")
+@click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("servable.zip"),
+              show_default=True, help="Where to write the zip (replaced atomically).")
+@click.option("--no-inspect", is_flag=True, help="Do not load the model; use only what the manifest declares.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: say what was written; json: {path, sha256, size} on stdout.")
+def package_command(path: Path, output: Path, no_inspect: bool, fmt: str) -> int:
+    """Package a servable as a zip with dlhub.json at its root (PATH: the manifest or its folder; default .).
+
+    The manifest is validated and built first; the files are those `publish` would ship (manifest `files`,
+    .gitignore-aware, plus the model and the manifest). The same project always gives a byte-identical zip.
+    Exit status: 0 written, 1 invalid manifest or unusable files, 2 usage error.
+
+    Example: dlhub-manifest package examples/sklearn -o iris.zip
+    """
+    from ..errors import InvalidManifestError
+    from ..humanize import human_size
+    from ..package import package
+    from ..render import render_text
+
+    try:
+        with _progress_bar() as progress:
+            sha256, size = package(path, output, inspect=not no_inspect, progress=progress)
+    except InvalidManifestError as e:
+        click.echo(render_text([_report(e)]), err=True)
+        return 1
+    if fmt == "json":
+        click.echo(json.dumps({"path": str(output), "sha256": sha256, "size": size}, sort_keys=True))
+    else:
+        click.echo(f"wrote {output} ({human_size(size)}, sha256 {sha256})")
+    return 0
+
+
+def _report(error: InvalidManifestError) -> Report:
+    """The diagnostics of an invalid manifest as a Report, so they render like `validate` and `build`."""
+    from ..diagnostics import Report
+
+    diagnostics = error.diagnostics
+    return Report(diagnostics[0].file if diagnostics else "dlhub.yaml", list(diagnostics))
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
+    """A byte progress bar on stderr when it is a terminal; nothing in pipes and CI logs."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=1, label="packaging", file=sys.stderr, show_pos=False) as bar:
+        def update(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        yield update
