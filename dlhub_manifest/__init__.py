@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _API: dict[str, str] = {
     "validate_path": "dlhub_manifest.validate",
     "load_file": "dlhub_manifest.manifest",
+    "build": "dlhub_manifest.build",
     "Diagnostic": "dlhub_manifest.diagnostics",
     "DLHubManifestError": "dlhub_manifest.errors",
 }

@@ -18,6 +18,7 @@ from ..errors import DLHubManifestError
 # command name -> "module:function" (modules under dlhub_manifest.cli), imported only when used.
 COMMANDS: dict[str, str] = {
     "validate": "validate:validate_command",
+    "build": "build:build_command",
     "schema": "schema:schema_command",
     "new": "new:new_command",
     "package": "package:package_command",

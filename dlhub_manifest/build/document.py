@@ -1,0 +1,116 @@
+"""Manifest -> DLHub servable document: validate, inspect, then assemble the three blocks and provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..diagnostics import Diagnostic, Report
+from ..errors import InvalidManifestError
+from ..manifest import Document, load_file
+from ..validate import validate_document
+from .check import check_document
+from .datacite import datacite_block
+from .dlhub_block import clean_path, dependencies, dlhub_block, other_files, pin_warnings
+from .inspect import INSPECTORS, InspectContext, Inspection
+from .inspect.runner import DEFAULT_TIMEOUT
+from .servable import incomplete, merge_methods, servable_block
+
+DEFAULT_VERSION = "0.0.0"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: load the model or not, the version and provenance to record, files never to list."""
+
+    inspect: bool = True
+    version: str | None = None
+    provenance: dict[str, Any] | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    leave_out: Sequence[str] = field(default_factory=tuple)
+
+
+def build_report(path: str | Path, options: BuildOptions = BuildOptions()) -> tuple[dict[str, Any] | None, Report]:
+    """Build the document for a manifest file (or directory); the report holds every problem and warning."""
+    doc, problems = load_file(path)
+    report = Report(doc.file if doc else str(path), list(problems))
+    if doc is None:
+        return None, report
+    document, diagnostics = assemble(doc, options)
+    report.diagnostics.extend(diagnostics)
+    return (document if report.ok else None), report
+
+
+def assemble(doc: Document, options: BuildOptions) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """Validate, then build; returns the document (None when there are errors) and all diagnostics."""
+    diagnostics = validate_document(doc)
+    if any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    data = doc.data
+    servable = data["servable"]
+    kind = INSPECTORS[servable["type"]]
+    ctx = InspectContext(doc, dict(servable.get("options") or {}), dict(servable.get("methods") or {}),
+                         options.inspect, options.timeout)
+    inspection = kind.inspect(ctx)
+    diagnostics += inspection.diagnostics + pin_warnings(doc, inspection)
+    methods = merge_methods(inspection.methods, ctx.declared)
+    if not any(d.severity == "error" for d in inspection.diagnostics):
+        diagnostics += incomplete(doc, methods, options.inspect)
+    files, file_problems = _files(doc, inspection, options.leave_out)
+    diagnostics += file_problems
+    version = str(data.get("version") or options.version or DEFAULT_VERSION)
+    document = {
+        "datacite": datacite_block(data, version),
+        "dlhub": dlhub_block(data, version, files, dependencies(data, inspection)),
+        "servable": servable_block(kind, inspection, methods),
+        "provenance": provenance(options.provenance),
+    }
+    if any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    diagnostics += [doc.diagnostic((), f"internal: the built document is not valid: {p}",
+                                   "please report this with your dlhub.yaml") for p in check_document(document)]
+    return document, diagnostics
+
+
+def _files(doc: Document, inspection: Inspection, leave_out: Sequence[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
+    roles: dict[str, Any] = {role: clean_path(rel) for role, rel in inspection.files.items()}
+    other, problems = other_files(doc, roles, list(leave_out))
+    if other:
+        roles["other"] = other
+    return roles, problems
+
+
+def provenance(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """Which tool built the document, plus the caller's repository/commit/ref; empty values are dropped."""
+    block: dict[str, Any] = {"tool": f"dlhub-manifest {__version__}"}
+    block.update({k: v for k, v in (extra or {}).items() if v not in (None, "")})
+    return block
+
+
+def build_document(doc: Document, *, inspect: bool = True, version: str | None = None,
+                   provenance: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
+                   leave_out: Sequence[str] = ()) -> dict[str, Any]:
+    """The DLHub servable document for a loaded manifest; raises InvalidManifestError with every problem."""
+    options = BuildOptions(inspect, version, provenance, timeout, tuple(leave_out))
+    document, diagnostics = assemble(doc, options)
+    if document is None:
+        raise InvalidManifestError(_sorted(diagnostics))
+    return document
+
+
+def build(path: str | Path, *, inspect: bool = True, version: str | None = None,
+          provenance: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
+          leave_out: Sequence[str] = ()) -> dict[str, Any]:
+    """Validate and build the manifest at `path` (a dlhub.yaml or its directory); raises InvalidManifestError."""
+    options = BuildOptions(inspect, version, provenance, timeout, tuple(leave_out))
+    document, report = build_report(path, options)
+    if document is None:
+        raise InvalidManifestError(report.sorted())
+    return document
+
+
+def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=lambda d: (d.line or 0, d.column or 0, d.field, d.message))

@@ -1,0 +1,129 @@
+"""Run a probe on a user's model in a subprocess with a timeout: loading a model runs its code (pickle).
+
+Parent side: `run_probe(name, args, project, timeout)` returns the probe's JSON result or raises `ProbeFailed`.
+Child side (`python -m dlhub_manifest.build.inspect.runner`): reads `{"probe", "args", "project"}` on stdin,
+runs the probe with the project first on `sys.path`, and writes `{"ok": ..., ...}` on the real stdout; anything
+the user's code prints goes to stderr so it cannot corrupt the answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TIMEOUT = 60.0
+PROBES: dict[str, str] = {  # probe name -> "module:function", imported only in the child
+    "sklearn": "dlhub_manifest.build.inspect.sklearn:probe",
+    "static_method": "dlhub_manifest.build.inspect.static_method:probe",
+    "class_method": "dlhub_manifest.build.inspect.class_method:probe",
+    "pytorch": "dlhub_manifest.build.inspect.pytorch:probe",
+    "keras": "dlhub_manifest.build.inspect.keras:probe",
+}
+_STDERR_TAIL = 1500
+
+
+class ProbeFailed(Exception):
+    """The probe could not finish; `missing` names a module that was not installed, when that is why."""
+
+    def __init__(self, message: str, missing: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.missing = missing
+
+
+def run_probe(name: str, args: dict[str, Any], project: Path, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """Run probe `name` on `args` in a fresh interpreter whose working directory is `project`."""
+    request = json.dumps({"probe": name, "args": args, "project": str(project)})
+    cmd = [sys.executable, "-m", "dlhub_manifest.build.inspect.runner"]
+    proc = subprocess.Popen(cmd, cwd=project, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(request.encode("utf-8"), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise ProbeFailed(f"inspection did not finish within {timeout:g} s") from None
+    return _answer(out, err, proc.returncode)
+
+
+def _child_env() -> dict[str, str]:
+    """Our package importable, no bytecode written into the user's project, no cwd shadowing stdlib modules."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[3])
+    if package_root not in _site_dirs():  # a source checkout: site-packages must not go before the stdlib
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONSAFEPATH"] = "1"
+    return env
+
+
+def _site_dirs() -> set[str]:
+    import site
+
+    return {str(Path(d).resolve()) for d in [*site.getsitepackages(), site.getusersitepackages()]}
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the probe and anything it started (its own session), then reap it."""
+    with contextlib.suppress(ProcessLookupError, AttributeError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.kill()
+    proc.communicate()
+
+
+def _answer(out: bytes, err: bytes, returncode: int) -> dict[str, Any]:
+    try:
+        answer = json.loads(out.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        tail = err.decode("utf-8", errors="replace").strip()[-_STDERR_TAIL:]
+        raise ProbeFailed(f"the inspection process exited with status {returncode} without an answer"
+                          + (f": {tail}" if tail else "")) from None
+    if not isinstance(answer, dict):
+        raise ProbeFailed("the inspection process gave an unexpected answer")
+    if not answer.get("ok"):
+        raise ProbeFailed(str(answer.get("error", "unknown error")), answer.get("missing"))
+    result: dict[str, Any] = answer.get("result", {})
+    return result
+
+
+def _describe(e: BaseException) -> dict[str, Any]:
+    """The failure as JSON; a missing module is named so the builder can say which extra to install."""
+    answer: dict[str, Any] = {"ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}
+    if isinstance(e, ModuleNotFoundError) and e.name:
+        answer["missing"] = e.name
+    return answer
+
+
+def _child(request: dict[str, Any]) -> dict[str, Any]:
+    project = str(request["project"])
+    sys.path.insert(0, project)
+    os.chdir(project)
+    module, _, attr = PROBES[request["probe"]].partition(":")
+    probe = getattr(importlib.import_module(module), attr)
+    return {"ok": True, "result": probe(request["args"])}
+
+
+def main() -> int:
+    """Child entry point: answer on the original stdout, whatever the user's code prints or raises."""
+    request = json.loads(sys.stdin.read())
+    sys.stdout.flush()
+    answer_fd = os.dup(1)
+    os.dup2(2, 1)  # stray prints from user code (Python or C level) now go to stderr
+    try:
+        answer = _child(request)
+    except BaseException as e:  # noqa: BLE001 - every failure, even SystemExit from user code, is reported
+        answer = _describe(e)
+    sys.stdout.flush()
+    with os.fdopen(answer_fd, "w", encoding="utf-8") as fh:
+        json.dump(answer, fh, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
