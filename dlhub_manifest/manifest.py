@@ -126,7 +126,7 @@ def load_text(text: str, file: str = "dlhub.yaml") -> tuple[Document | None, lis
         return None, [bad_char(file, text, bad)]
     loader = _Loader(text)
     try:
-        _check_depth(text, file)
+        _check_events(text, file)
         node = loader.get_single_node()
         if node is None:
             return None, [Diagnostic(file, 1, 1, (), "manifest is empty",
@@ -180,22 +180,30 @@ def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError, text: str) -> Diagnosti
     return Diagnostic(file, line, col, (), msg, hint)
 
 
-def _check_depth(text: str, file: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH from the event stream, before any node is composed.
+def _check_events(text: str, file: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and more than MAX_NODES values from the event stream, before composing.
 
     libyaml parses with its own stack but composes recursively in C: 100,000 `[` overflowed the C stack (SIGSEGV).
     """
-    depth = 0
+    depth = nodes = 0
     for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                _fail_at(file, event, f"the manifest holds more than {MAX_NODES} values",
+                         "keep data out of dlhub.yaml; list data files under `files`")
+        if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                mark = event.start_mark
-                line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-                raise LoadFailed(Diagnostic(file, line, col, (), f"nesting is deeper than {MAX_DEPTH} levels",
-                                            "flatten the structure"))
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                _fail_at(file, event, f"nesting is deeper than {MAX_DEPTH} levels", "flatten the structure")
+        elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+
+
+def _fail_at(file: str, event: yaml.Event, message: str, hint: str) -> None:
+    mark = event.start_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    raise LoadFailed(Diagnostic(file, line, col, (), message, hint))
 
 
 def _check_expansion(root: yaml.Node, file: str) -> None:

@@ -43,3 +43,11 @@ def test_nesting_far_past_the_limit_is_refused_without_crashing_the_process(open
     proc = subprocess.run([sys.executable, "-c", probe], input=text, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "1 nesting is deeper than 64 levels"
+
+
+def test_a_huge_flat_document_is_called_what_it_is_not_an_alias_expansion() -> None:
+    # 200,000 plain values were reported as "aliases expand to more than 100000 nodes" although there was no alias.
+    doc, problems = load_text("keywords: [" + ", ".join(["x"] * 200_000) + "]\n")
+    assert doc is None
+    assert problems[0].line == 1 and "holds more than 100000 values" in problems[0].message
+    assert "alias" not in problems[0].message
