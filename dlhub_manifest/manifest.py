@@ -7,7 +7,9 @@ stay strings because the timestamp resolver is removed.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,11 +88,15 @@ def load_file(path: str | Path, display: str | None = None) -> tuple[Document | 
     try:
         if p.is_dir():
             raise IsADirectoryError(str(p))
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            return None, [Diagnostic(name, None, None, (), f"file is {size} bytes; manifests are limited to "
-                                     f"{MAX_BYTES} bytes", "keep data out of dlhub.yaml; list it under `files`")]
-        with p.open("rb") as fh:
+        # Non-blocking open, then fstat: opening a FIFO that nobody writes to would otherwise hang forever.
+        with os.fdopen(os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return None, [Diagnostic(name, None, None, (), "is not a regular file (a FIFO, socket or device)",
+                                         "pass the path of a dlhub.yaml file")]
+            if st.st_size > MAX_BYTES:
+                return None, [Diagnostic(name, None, None, (), f"file is {st.st_size} bytes; manifests are limited "
+                                         f"to {MAX_BYTES} bytes", "keep data out of dlhub.yaml; list it under `files`")]
             raw = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
         return None, [Diagnostic(name, None, None, (), "file not found",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from dlhub_manifest.manifest import load_text
+from dlhub_manifest.manifest import load_file, load_text
 
 
 @pytest.mark.parametrize("text", ['a: !!bool maybe\n', 'a: !!bool ""\n', 'a: !!int ""\n', 'a: !!int "-"\n',
@@ -51,3 +53,21 @@ def test_a_huge_flat_document_is_called_what_it_is_not_an_alias_expansion() -> N
     assert doc is None
     assert problems[0].line == 1 and "holds more than 100000 values" in problems[0].message
     assert "alias" not in problems[0].message
+
+
+def test_a_fifo_given_as_the_manifest_is_refused_instead_of_blocking_forever(tmp_path: Path) -> None:
+    # open() on a FIFO without a writer blocks; the probe runs in a child so a regression fails instead of hanging.
+    fifo = tmp_path / "dlhub.yaml"
+    os.mkfifo(fifo)
+    probe = ("import sys; from dlhub_manifest.manifest import load_file; "
+             "doc, problems = load_file(sys.argv[1]); print(doc, problems[0].format_text())")
+    proc = subprocess.run([sys.executable, "-c", probe, str(fifo)], capture_output=True, text=True, timeout=60)
+    expected = f"None {fifo}: is not a regular file (a FIFO, socket or device) (hint: pass the path of a dlhub.yaml"
+    assert proc.stdout.strip() == expected + ' file)', proc.stderr[-2000:]
+
+
+def test_a_character_device_is_not_read_as_a_manifest(tmp_path: Path) -> None:
+    link = tmp_path / "dlhub.yaml"
+    link.symlink_to("/dev/zero")
+    doc, problems = load_file(link)
+    assert doc is None and problems[0].message == "is not a regular file (a FIFO, socket or device)"
