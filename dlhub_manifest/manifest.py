@@ -170,8 +170,7 @@ def bad_char(file: str, text: str, index: int) -> Diagnostic:
 
 def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError, text: str) -> Diagnostic:
     mark = e.problem_mark or e.context_mark
-    line = mark.line + 1 if mark else None
-    col = mark.column + 1 if mark else None
+    line, col = _clamp(text, mark.line + 1, mark.column + 1) if mark else (None, None)
     problem = e.problem or str(e)
     hint = None
     if "\\t" in problem or (mark is not None and text[mark.index:mark.index + 1] == "\t"):
@@ -184,6 +183,19 @@ def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError, text: str) -> Diagnosti
     if e.context and e.context not in problem:
         msg = f"YAML syntax error {e.context}: {problem}"
     return Diagnostic(file, line, col, (), msg, hint)
+
+
+def _clamp(text: str, line: int, col: int) -> tuple[int, int]:
+    """Keep a position on a line the file has: at end of input without a final newline libyaml points one past it."""
+    lines = text.splitlines()  # control characters are refused first, so these breaks are exactly YAML's
+    count = len(lines) + (1 if not lines or text.endswith(_BREAKS) else 0)
+    if line <= count:
+        return line, col
+    last = lines[-1] if count == len(lines) else ""  # after a final newline the last line is empty
+    return count, len(last) + 1
+
+
+_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 
 
 def _check_events(text: str, file: str) -> None:

@@ -71,3 +71,12 @@ def test_a_character_device_is_not_read_as_a_manifest(tmp_path: Path) -> None:
     link.symlink_to("/dev/zero")
     doc, problems = load_file(link)
     assert doc is None and problems[0].message == "is not a regular file (a FIFO, socket or device)"
+
+
+@pytest.mark.parametrize(("text", "line", "column"), [("[", 1, 2), ("a: 1\nb: [x", 2, 6), ("a: 1\r\nb: {x", 2, 6),
+                                                      ("a: [\n", 2, 1)])
+def test_an_error_at_end_of_input_points_at_a_line_the_file_has(text: str, line: int, column: int) -> None:
+    # libyaml placed "unexpected end" one line past the last when the file had no final newline.
+    doc, problems = load_text(text)
+    assert doc is None
+    assert (problems[0].line, problems[0].column) == (line, column)
