@@ -21,6 +21,10 @@ COMMANDS: dict[str, str] = {
     "build": "build:build_command",
     "schema": "schema:schema_command",
     "new": "new:new_command",
+    "serve": "serve:serve_command",
+    "login": "login:login_command",
+    "logout": "logout:logout_command",
+    "whoami": "whoami:whoami_command",
     "package": "package:package_command",
 }
 

@@ -97,8 +97,6 @@ class RegistryClient(globus_sdk.BaseClient):
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(body))}
         if start:
             headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
-        else:
-            headers["X-Blob-Size"] = str(size)
         try:
             with self._without_retries():
                 self.request("PUT", f"blobs/{sha256}", data=body, headers=headers,  # type: ignore[arg-type]

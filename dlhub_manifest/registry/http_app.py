@@ -1,0 +1,173 @@
+"""The registry over HTTP: a Starlette app, a thin adapter over `RegistryService` (the one code path).
+
+Routes and shapes are documented in `schemas/registry-openapi.json`, served at `/openapi.json`.
+Every route but `/auth`, `/healthz` and `/openapi.json` needs a bearer token; reads only show what
+`Identity.can_see` allows, and a publication may only target the caller's own namespace.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import AuthError, DLHubManifestError
+from ..resources import data_dir
+from . import http_blobs
+from .auth import Authenticator
+from .http_common import HTTPProblem, call, identity_of, json_body, on_library_error, on_problem, on_unexpected
+from .service import Identity, RegistryService
+from .uploads import UploadArea
+
+OPENAPI_FILE = "registry-openapi.json"
+MAX_JSON = 32 << 20
+DEFAULT_MAX_BLOB = 10 << 30
+
+
+@dataclass
+class Settings:
+    """What `serve` configures: where the registry is, who is who, limits, and what `/auth` advertises."""
+
+    root: Path
+    authenticator: Authenticator
+    max_blob_size: int = DEFAULT_MAX_BLOB
+    globus: dict[str, Any] | None = None
+    extra_routes: list[Route] = field(default_factory=list)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API description kept in the repository (and shipped in the wheel)."""
+    with (data_dir("schemas") / OPENAPI_FILE).open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def auth_info(request: Request) -> JSONResponse:
+    """`GET /auth`: how to get a token this registry accepts (public, so `login` can ask it)."""
+    return JSONResponse({"methods": ["bearer"], "globus": request.app.state.globus})
+
+
+async def whoami(request: Request) -> JSONResponse:
+    identity = await identity_of(request)
+    info = await call(request.app.state.service.whoami, identity)
+    info.pop("registry", None)  # the server's folder is none of the client's business
+    return JSONResponse(info)
+
+
+async def publish(request: Request) -> JSONResponse:
+    """`POST /publications`: queue a publication; the `Idempotency-Key` header makes retries safe."""
+    identity = await identity_of(request)
+    body = await json_body(request, MAX_JSON)
+    if not isinstance(body, dict):
+        raise HTTPProblem(400, "bad_request", "the body must be a JSON object with `document` and `files` or "
+                          "`repository`")
+    _check_namespace(identity, body)
+    key = request.headers.get("idempotency-key")
+    if key:
+        body["idempotency_key"] = key
+    task_id = await call(request.app.state.service.publish, identity, body)
+    return JSONResponse({"task_id": task_id}, status_code=202)
+
+
+def _check_namespace(identity: Identity, body: dict[str, Any]) -> None:
+    """Refuse (403) a request that names an owner other than the caller, in `owner` or `document.dlhub.owner`."""
+    document = body.get("document")
+    named = [body.pop("owner", None)]
+    if isinstance(document, dict) and isinstance(document.get("dlhub"), dict):
+        named.append(document["dlhub"].get("owner"))
+    if any(o is not None and not isinstance(o, str) for o in named):
+        raise HTTPProblem(400, "bad_request", "`owner` must be a string (your own namespace)")
+    others = sorted(o for o in named if o not in (None, identity.username))
+    if others:
+        raise AuthError(f"{identity.username!r} may not publish into the namespace of {others[0]!r}; publish "
+                        f"under your own namespace ({identity.username})")
+
+
+async def task(request: Request) -> JSONResponse:
+    identity = await identity_of(request)
+    return JSONResponse(await call(request.app.state.service.task, identity, request.path_params["task_id"]))
+
+
+async def servables(request: Request) -> JSONResponse:
+    identity = await identity_of(request)
+    return JSONResponse({"servables": await call(request.app.state.service.list_servables, identity)})
+
+
+async def servable(request: Request) -> JSONResponse:
+    """`GET /servables/{owner}/{name}[/versions/{version}]`: invisible and absent look the same (404)."""
+    identity = await identity_of(request)
+    p = request.path_params
+    found = await call(request.app.state.service.get_servable, identity, p["owner"], p["name"], p.get("version"))
+    return JSONResponse(found)
+
+
+async def versions(request: Request) -> JSONResponse:
+    identity = await identity_of(request)
+    p = request.path_params
+    found = await call(request.app.state.service.get_servable, identity, p["owner"], p["name"], None)
+    return JSONResponse({"servable": found["servable"], "versions": found["versions"], "latest": found["latest"]})
+
+
+async def search(request: Request) -> JSONResponse:
+    identity = await identity_of(request)
+    text = request.query_params.get("q", "")
+    return JSONResponse({"results": await call(request.app.state.service.search, identity, text)})
+
+
+ROUTES = [
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/healthz", health, methods=["GET"]),
+    Route("/auth", auth_info, methods=["GET"]),
+    Route("/whoami", whoami, methods=["GET"]),
+    Route("/blobs/missing", http_blobs.missing, methods=["POST"]),
+    Route("/blobs/{sha256:sha256}", http_blobs.blob, methods=["HEAD", "PUT"]),
+    Route("/uploads/{sha256:sha256}", http_blobs.upload_state, methods=["GET"]),
+    Route("/publications", publish, methods=["POST"]),
+    Route("/tasks/{task_id}", task, methods=["GET"]),
+    Route("/servables", servables, methods=["GET"]),
+    Route("/servables/{owner}/{name}", servable, methods=["GET"]),
+    Route("/servables/{owner}/{name}/versions", versions, methods=["GET"]),
+    Route("/servables/{owner}/{name}/versions/{version}", servable, methods=["GET"]),
+    Route("/search", search, methods=["GET"]),
+]
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The ASGI app for one registry folder."""
+    app = Starlette(routes=[*ROUTES, *settings.extra_routes], exception_handlers={
+        HTTPProblem: on_problem, DLHubManifestError: on_library_error, Exception: on_unexpected,
+        404: _not_found, 405: _not_allowed,
+    })
+    app.state.service = RegistryService(settings.root)
+    app.state.uploads = UploadArea(settings.root)
+    app.state.upload_locks = {}
+    app.state.authenticator = settings.authenticator
+    app.state.max_blob_size = settings.max_blob_size
+    app.state.globus = settings.globus
+    app.state.openapi = openapi_document()
+    return app
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return await on_problem(request, HTTPProblem(404, "not_found", f"no route {request.url.path}"))
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    response = await on_problem(request, HTTPProblem(405, "method_not_allowed",
+                                                     f"{request.method} is not allowed on {request.url.path}"))
+    response.headers.update(getattr(exc, "headers", None) or {})  # RFC 9110: a 405 lists the methods in Allow
+    return response

@@ -1,0 +1,114 @@
+"""Run the registry over HTTP: uvicorn serving the Starlette app, with the task worker beside it.
+
+The worker is the same `python -m dlhub_manifest.registry.worker` the local target uses, started as a
+child process that never idles out, and restarted if it dies, so publishing over HTTP and locally run
+the same code. Globus Auth is configured from the environment so the client secret never sits in argv.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .auth import Authenticator, Chain, GlobusIntrospection, TokensFile
+from .http_app import Settings, create_app
+
+SERVER_CLIENT_ID_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_ID"
+SERVER_CLIENT_SECRET_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_SECRET"
+WORKER_IDLE = 10**9  # seconds: beside a server the worker waits for work for ever
+
+
+@dataclass(frozen=True)
+class GlobusServerConfig:
+    """The server's confidential client (introspects tokens) and what `/auth` advertises to clients."""
+
+    client_id: str
+    client_secret: str
+    scope: str
+    native_client_id: str | None = None
+
+    def advertised(self) -> dict[str, str | None]:
+        return {"scope": self.scope, "resource_server": self.client_id, "native_client_id": self.native_client_id}
+
+
+def globus_config(client_id: str | None, scope: str | None, native_client_id: str | None) -> GlobusServerConfig | None:
+    """Globus settings from options and `DLHUB_MANIFEST_SERVER_CLIENT_ID/SECRET` (None when not configured)."""
+    client_id = client_id or os.environ.get(SERVER_CLIENT_ID_ENV)
+    if not client_id:
+        return None
+    secret = os.environ.get(SERVER_CLIENT_SECRET_ENV, "")
+    if not secret:
+        raise UsageError(f"Globus Auth needs the server's client secret in ${SERVER_CLIENT_SECRET_ENV}")
+    return GlobusServerConfig(client_id, secret, scope or f"https://auth.globus.org/scopes/{client_id}/all",
+                              native_client_id)
+
+
+def build_authenticator(tokens: Path | None, globus: GlobusServerConfig | None) -> Authenticator:
+    """Tokens file first, then Globus introspection; at least one is required."""
+    sources: list[Authenticator] = []
+    if tokens is not None:
+        sources.append(TokensFile(tokens))
+    if globus is not None:
+        sources.append(GlobusIntrospection(globus.client_id, globus.client_secret))
+    if not sources:
+        raise UsageError("serve needs a way to check tokens: --tokens FILE, or Globus Auth with "
+                         f"--globus-client-id (or ${SERVER_CLIENT_ID_ENV}) and ${SERVER_CLIENT_SECRET_ENV}")
+    return sources[0] if len(sources) == 1 else Chain(sources)
+
+
+def run(settings: Settings, host: str, port: int, *, worker: bool = True, log_level: str = "info") -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM), then stop the worker."""
+    import uvicorn
+
+    settings.root.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    with supervised_worker(settings.root) if worker else contextlib.nullcontext():
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False,
+                    timeout_graceful_shutdown=5)
+
+
+@contextlib.contextmanager
+def supervised_worker(root: Path) -> Iterator[None]:
+    """A worker child process for `root`, restarted when it exits, stopped when the block ends."""
+    stop = threading.Event()
+    holder: list[subprocess.Popen[bytes]] = []
+
+    def loop() -> None:
+        while not stop.is_set():
+            with _worker_process(root) as proc:
+                holder[:] = [proc]
+                while proc.poll() is None and not stop.wait(0.5):
+                    pass
+            stop.wait(2.0)  # another worker may hold the registry's lock: do not spin
+
+    thread = threading.Thread(target=loop, name="worker-supervisor", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+
+@contextlib.contextmanager
+def _worker_process(root: Path) -> Iterator[subprocess.Popen[bytes]]:
+    argv = [sys.executable, "-m", "dlhub_manifest.registry.worker", "--registry", str(root),
+            "--idle", str(WORKER_IDLE)]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
