@@ -50,8 +50,9 @@ class HttpTarget:
 
     @property
     def description(self) -> str:
-        """The registry's URL (and its configured name), for messages."""
-        return f"{self.config.url} ({self.config.name})" if self.config.name else self.config.url
+        """`registry at URL (name)`, for messages such as `submitted task X to the registry at ...`."""
+        named = f" ({self.config.name})" if self.config.name else ""
+        return f"registry at {self.config.url}{named}"
 
     @cached_property
     def credentials(self) -> Credentials:
