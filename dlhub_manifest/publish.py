@@ -1,0 +1,183 @@
+"""Client-side publication: build → select → hash → ask what is missing → upload → submit → track.
+
+Works against any `Target` (the local registry or one over HTTP). Hashes are streamed (constant memory)
+and remembered per file, so publishing again reads only what changed and uploads only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DLHubManifestError, InvalidManifestError
+from .files import FileEntry
+from .humanize import human_size
+from .manifest import Document
+from .targets.base import Target
+
+DONE = ("succeeded", "failed")
+
+
+class Progress:
+    """What a publication is doing; this base ignores it (the CLI draws stage lines and byte bars)."""
+
+    def stage(self, text: str) -> None:
+        """A step begins: `hashing 3 files (1.0 GiB)`."""
+
+    def begin(self, label: str, total: int) -> None:
+        """A byte-counted step begins (hashing, uploading)."""
+
+    def advance(self, n: int) -> None:
+        """`n` more bytes of the current step are done."""
+
+    def end(self) -> None:
+        """The byte-counted step is over."""
+
+
+class TaskTimeout(DLHubManifestError):
+    """Waiting for a task ran out of time; the task itself goes on."""
+
+
+@dataclass
+class Prepared:
+    """A publication ready to submit: the built document, its files and the version asked for (None: next)."""
+
+    document: dict[str, Any]
+    name: str
+    project: Path | None
+    files: list[FileEntry] = field(default_factory=list)
+    version: str | None = None
+    repository: dict[str, str] | None = None
+    version_source: str = ""  # where `version` came from: "manifest", "tag v1.2.0"; empty when the registry picks
+
+    def request(self) -> dict[str, Any]:
+        """The publication request for `Target.publish`; the idempotency key makes a retried submit safe."""
+        req: dict[str, Any] = {"document": self.document, "idempotency_key": str(uuid.uuid4())}
+        if self.version:
+            req["version"] = self.version
+        if self.repository:
+            req["repository"] = self.repository
+        else:
+            req["files"] = [{"path": f.path, "sha256": f.sha256, "size": f.size, "mode": f.mode}
+                            for f in self.files]
+        return req
+
+
+def load_valid(path: str | Path) -> Document:
+    """Load and validate the manifest at `path` (a dlhub.yaml or its folder); every problem raises at once."""
+    from .validate import validate_path
+
+    doc, report = validate_path(path)
+    if doc is None or not report.ok:
+        raise InvalidManifestError(report.errors)
+    return doc
+
+
+def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress | None = None,
+                  use_cache: bool = True) -> Prepared:
+    """Validate, build and hash a project folder's publication (the files the manifest selects)."""
+    from .build import build_document
+    from .files import select_files
+
+    progress = progress or Progress()
+    doc = load_valid(path)
+    document = build_document(doc, inspect=inspect)
+    rels = select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name)
+    files = hash_files(doc.project_dir, rels, progress, use_cache)
+    version = doc.data.get("version")
+    return Prepared(document, str(doc.data["name"]), doc.project_dir, files, version,
+                    version_source="manifest" if version else "")
+
+
+def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bool = True) -> list[FileEntry]:
+    """FileEntry for each path: remembered digests for unchanged files, streamed sha256 for the rest."""
+    from .config import cache_dir
+    from .files import file_mode
+    from .hashcache import HashCache
+    from .paths import resolve_inside
+
+    cache = HashCache(cache_dir() / "hashes.sqlite3" if use_cache else None)
+    try:
+        stats = {rel: (real, os.stat(real)) for rel in rels for real in [resolve_inside(project, rel)]}
+        known = {rel: cache.lookup(real, st) for rel, (real, st) in stats.items()}
+        todo = [rel for rel, sha in known.items() if sha is None]
+        started = time.time_ns()
+        fresh = _scan(project, todo, sum(stats[r][1].st_size for r in todo), len(rels), progress)
+        for entry in fresh:
+            cache.remember(*stats[entry.path], entry.sha256, started)
+    finally:
+        cache.close()
+    reused = [FileEntry(rel, stats[rel][1].st_size, sha, file_mode(stats[rel][0]))
+              for rel, sha in known.items() if sha is not None]
+    return sorted(reused + fresh, key=lambda e: e.path)
+
+
+def _scan(project: Path, todo: list[str], total: int, count: int, progress: Progress) -> list[FileEntry]:
+    """Hash `todo` with files.scan, turning its cumulative (done, total) callbacks into byte increments."""
+    from .files import scan
+
+    unchanged = f" of {count}; {count - len(todo)} unchanged since last hashed" if len(todo) < count else ""
+    progress.stage(f"hashing {len(todo)} file(s){unchanged} ({human_size(total)})")
+    done = [0]
+
+    def tick(now: int, _total: int) -> None:
+        progress.advance(now - done[0])
+        done[0] = now
+
+    progress.begin("hashing", total)
+    try:
+        return scan(project, todo, tick)
+    finally:
+        progress.end()
+
+
+def upload_missing(target: Target, prepared: Prepared, progress: Progress) -> int:
+    """Upload the files the target does not hold yet (each distinct blob once); returns bytes sent."""
+    from .paths import resolve_inside
+
+    if not prepared.files or prepared.project is None:
+        return 0
+    missing = target.missing_blobs({f.sha256 for f in prepared.files})
+    todo = list({f.sha256: f for f in prepared.files if f.sha256 in missing}.values())
+    total = sum(f.size for f in todo)
+    progress.stage(f"uploading {len(todo)} new blob(s) ({human_size(total)}); "
+                   f"{len(prepared.files) - len(todo)} file(s) already stored")
+    progress.begin("uploading", total)
+    try:
+        for f in todo:
+            target.upload_blob(resolve_inside(prepared.project, f.path), f.sha256, f.size, progress.advance)
+    finally:
+        progress.end()
+    return total
+
+
+def submit(target: Target, prepared: Prepared, progress: Progress | None = None) -> str:
+    """Upload what is missing, then submit the publication; returns the task id at once."""
+    progress = progress or Progress()
+    upload_missing(target, prepared, progress)
+    task_id = target.publish(prepared.request())
+    progress.stage(f"submitted task {task_id} to the {target.description}")
+    return task_id
+
+
+def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
+                  on_update: Any = None) -> dict[str, Any]:
+    """Poll the task until it succeeds or fails (`on_update(status)` after each poll); TaskTimeout after `timeout`."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        status = target.task(task_id)
+        if on_update is not None:
+            on_update(status)
+        if status["status"] in DONE:
+            return status
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TaskTimeout(f"task {task_id} is still {status['status']} after {timeout:g} s; it goes on: follow "
+                              f"it with `dlhub-manifest status {task_id} --wait`")
+        pause = delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic()))
+        time.sleep(pause)
+        delay = min(delay * 1.5, 0.5)

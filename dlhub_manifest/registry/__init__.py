@@ -1,0 +1,1 @@
+"""The registry: SQLite (WAL) records, content-addressed blobs, tasks and their worker, behind `RegistryService`."""

@@ -1,0 +1,138 @@
+"""What a worker does with a claimed task: check the uploaded files (or fetch the repository at the pinned
+commit and store the files its manifest selects), re-validate the document, then register the version."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DLHubManifestError, InvalidManifestError, RegistryError
+from .blobs import BlobStore
+from .register import Registration, register
+from .request import PublishRequest, parse_request
+from .tasks import LeaseLost, Task, TaskQueue
+
+
+class PublicationFailed(RegistryError):
+    """The publication cannot succeed as submitted; the message says why and what to change."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a task runs against: the registry folder, its blobs and its task queue."""
+
+    root: Path
+    blobs: BlobStore
+    queue: TaskQueue
+
+
+def execute(ctx: Context, task: Task, worker: str) -> None:
+    """Run `task` to a final status; every expected failure becomes the task's message, not an exception."""
+    try:
+        req = parse_request(task.request)
+        reg = _from_repository(ctx, task, req) if req.repository else _from_files(ctx, task, req)
+        _check_document(reg.document)
+        register(ctx.queue, task, worker, reg)
+    except LeaseLost:
+        raise
+    except InvalidManifestError as e:
+        problems = "; ".join(d.format_text() for d in e.diagnostics)
+        ctx.queue.fail(task.id, worker, f"the manifest is invalid: {problems}. Fix dlhub.yaml and publish again")
+    except DLHubManifestError as e:
+        ctx.queue.fail(task.id, worker, str(e))
+
+
+def _block(document: dict[str, Any], key: str) -> dict[str, Any]:
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _provenance(task: Task, document: dict[str, Any], source: str) -> dict[str, Any]:
+    """The version's provenance record: the document's block plus how and by whom it was published."""
+    return {**_block(document, "provenance"), "source": source, "published_by": task.identity}
+
+
+def _from_files(ctx: Context, task: Task, req: PublishRequest) -> Registration:
+    """The uploaded files must all be stored, with the announced sizes (hashes were verified on upload)."""
+    problems = []
+    for f in req.files:
+        size = ctx.blobs.size(f["sha256"])
+        if size is None:
+            problems.append(f"{f['path']} (sha256 {f['sha256'][:12]}) was never uploaded")
+        elif size != f["size"]:
+            problems.append(f"{f['path']}: stored blob has {size} bytes, the request says {f['size']}")
+    if problems:
+        raise PublicationFailed("files are missing from the registry: " + "; ".join(problems)
+                                + ". The upload was probably interrupted: publish again")
+    return Registration(req.document, req.files, req.version, _provenance(task, req.document, "files"))
+
+
+def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registration:
+    """Fetch the repository at the pinned commit, check its manifest there and store the files it selects.
+
+    The document is the one the client built from a checkout of the same commit (with inspection, which a
+    registry must never run on code it was sent); it has to name that commit and that manifest.
+    """
+    from ..gitrepo import checkout_at
+
+    assert req.repository is not None
+    repo = req.repository
+    if _block(req.document, "provenance").get("commit") != repo["commit"]:
+        raise PublicationFailed(f"the document's provenance does not name commit {repo['commit'][:12]}; "
+                                "build it from that commit (`dlhub-manifest publish --repo` does)")
+    work = ctx.root / "work"
+    work.mkdir(exist_ok=True)
+    checkout = Path(tempfile.mkdtemp(prefix="checkout-", dir=work))
+    try:
+        ctx.queue.note(task.id, f"fetching {repo['url']} at {repo['commit'][:12]}")
+        checkout_at(repo["url"], repo["commit"], checkout / "src")
+        project, data = _manifest_in(checkout / "src", repo)
+        if data.get("name") != req.name:
+            raise PublicationFailed(f"dlhub.yaml at commit {repo['commit'][:12]} names {data.get('name')!r}, "
+                                    f"the document {req.name!r}; rebuild the document from that commit")
+        files = _store_files(ctx, task, project, data)
+    finally:
+        shutil.rmtree(checkout, ignore_errors=True)
+    return Registration(req.document, files, req.version, _provenance(task, req.document, "repository"))
+
+
+def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]:
+    """The project folder in a checkout and its manifest data, validated with its files."""
+    from ..manifest import load_file
+    from ..paths import resolve_inside
+    from ..validate import validate_document
+
+    project = resolve_inside(top, repo["path"], "dir") if "path" in repo else top
+    doc, problems = load_file(project, display=f"dlhub.yaml@{repo['commit'][:12]}")
+    problems += validate_document(doc) if doc is not None else []
+    errors = [d for d in problems if d.severity == "error"]
+    if doc is None or errors:
+        raise InvalidManifestError(errors)
+    return project, doc.data
+
+
+def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
+    from ..files import file_mode, select_files
+    from ..humanize import human_size
+
+    entries: list[dict[str, Any]] = []
+    for rel in select_files(project, data):
+        path = project / rel
+        with path.open("rb") as fh:
+            sha256, size = ctx.blobs.ingest(fh)
+        entries.append({"path": rel, "sha256": sha256, "size": size, "mode": file_mode(path)})
+    total = sum(e["size"] for e in entries)
+    ctx.queue.note(task.id, f"stored {len(entries)} files ({human_size(total)}) from the repository")
+    return entries
+
+
+def _check_document(document: dict[str, Any]) -> None:
+    from ..build import check_document
+
+    problems = check_document(document)
+    if problems:
+        raise PublicationFailed("the servable document is not valid: " + "; ".join(problems)
+                                + ". Rebuild it from a valid dlhub.yaml (`dlhub-manifest validate`) and publish again")

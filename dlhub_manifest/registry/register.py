@@ -1,0 +1,72 @@
+"""Registering a version: pick the version, enforce immutability, and write the version row, its file index
+and the task's final status in ONE transaction (a crash leaves the old state or the new one, never half)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..humanize import human_size
+from ..versions import choose_version, next_version
+from . import store as q
+from .document import content_digest, fill_registry_fields, search_text
+from .tasks import FAILED, SUCCEEDED, Task, TaskQueue
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What to register: the document as built, its files, the version asked for (if any), provenance."""
+
+    document: dict[str, Any]
+    files: Sequence[dict[str, Any]]
+    version: str | None
+    provenance: dict[str, Any]
+
+
+def register(queue: TaskQueue, task: Task, worker: str, reg: Registration) -> None:
+    """Register `reg` for `task`'s owner and close the task (succeeded, already published, or a conflict)."""
+    queue.store.write(lambda conn: _register(conn, queue, task, worker, reg))
+
+
+def _register(conn: sqlite3.Connection, queue: TaskQueue, task: Task, worker: str, reg: Registration) -> None:
+    now = time.time()
+    name = str(reg.document["dlhub"]["name"])
+    digest = content_digest(reg.document, reg.files)
+    servable = q.ensure_servable(conn, task.owner, name, str(uuid.uuid4()), now)
+    existing = {r["version"]: r for r in q.version_rows(conn, servable["id"])}
+    version, collides = choose_version({v: r["content_digest"] for v, r in existing.items()}, reg.version, digest)
+    same = existing[collides] if collides else None
+    base = {"servable": f"{task.owner}/{name}", "version": version, "content_digest": digest,
+            "files": len(reg.files), "bytes": sum(f["size"] for f in reg.files)}
+    if same is not None:
+        if same["content_digest"] == digest:
+            queue.finish(conn, task.id, worker, SUCCEEDED, f"{base['servable']}@{version} is already published "
+                         "with this content; nothing to do", {**base, "already_published": True})
+        else:
+            queue.finish(conn, task.id, worker, FAILED, _conflict_text(conn, base["servable"], same, reg, existing))
+        return
+    document = fill_registry_fields(reg.document, owner=task.owner, uuid=servable["uuid"], version=version,
+                                    now=now)
+    q.insert_version(conn, {
+        "servable_id": servable["id"], "version": version, "document": q.dumps(document), "content_digest": digest,
+        "provenance": q.dumps(reg.provenance), "search_text": search_text(document, task.owner),
+        "created_at": now, "task_id": task.id}, reg.files)
+    queue.finish(conn, task.id, worker, SUCCEEDED,
+                 f"published {base['servable']}@{version} ({base['files']} files, {human_size(base['bytes'])})",
+                 {**base, "already_published": False})
+
+
+def _conflict_text(conn: sqlite3.Connection, servable: str, row: sqlite3.Row, reg: Registration,
+                   existing: dict[str, sqlite3.Row]) -> str:
+    old = {r["path"]: r["sha256"] for r in q.file_rows(conn, row["id"])}
+    new = {f["path"]: f["sha256"] for f in reg.files}
+    changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+    what = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    detail = f"files that differ: {what}" if changed else "the metadata differs"
+    return (f"{servable}@{row['version']} is already published with different content ({detail}); a published "
+            f"version is immutable: set a new `version` in dlhub.yaml (e.g. {next_version(existing)}) or tag a new "
+            "release, then publish again")

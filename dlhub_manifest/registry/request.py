@@ -1,0 +1,127 @@
+"""The publication request a client submits, checked before it is queued (so bad input fails at once).
+
+`{"document": {...}, "files": [{"path", "sha256", "size", "mode"}], "version": opt, "idempotency_key": opt}`
+or `{"document": {...}, "repository": {"url", "commit", "ref": opt, "path": opt}, "version": opt}`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UsageError
+from ..paths import PathProblem, check_relative
+from ..versions import parse_version
+from .blobs import check_digest
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+MODES = (0o644, 0o755)
+MAX_FILES = 100_000
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """A checked request: files publishes carry `files`, repository publishes carry `repository`."""
+
+    document: dict[str, Any]
+    name: str
+    files: tuple[dict[str, Any], ...] = ()
+    repository: dict[str, str] | None = None
+    version: str | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "repository" if self.repository else "files"
+
+
+def parse_request(request: Any) -> PublishRequest:
+    """Check a request's shape; every problem is a UsageError naming the field and the fix."""
+    if not isinstance(request, dict):
+        raise UsageError("a publication request is a JSON object with `document` and `files` or `repository`")
+    unknown = set(request) - {"document", "files", "repository", "version", "idempotency_key"}
+    if unknown:
+        raise UsageError(f"unknown request field(s): {', '.join(sorted(unknown))}")
+    document = request.get("document")
+    if not isinstance(document, dict) or not isinstance(document.get("dlhub"), dict):
+        raise UsageError("request.document must be a servable document with a `dlhub` block (see `dlhub-manifest "
+                         "build`)")
+    name = document["dlhub"].get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise UsageError(f"request.document.dlhub.name {name!r} is not a valid servable name "
+                         "(lower-case letters, digits, '.', '_', '-')")
+    if ("files" in request) == ("repository" in request):
+        raise UsageError("a publication request needs exactly one of `files` or `repository`")
+    version = request.get("version")
+    if version is not None:
+        parse_version(version)
+    key = request.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 200):
+        raise UsageError("request.idempotency_key must be a string of 1 to 200 characters")
+    if "repository" in request:
+        return PublishRequest(document, name, repository=_repository(request["repository"]), version=version,
+                              idempotency_key=key)
+    return PublishRequest(document, name, files=_files(request["files"]), version=version, idempotency_key=key)
+
+
+def to_json(req: PublishRequest) -> dict[str, Any]:
+    """The request as stored in the task (the inverse of `parse_request`)."""
+    data: dict[str, Any] = {"document": req.document, "version": req.version,
+                            "idempotency_key": req.idempotency_key}
+    if req.repository:
+        data["repository"] = req.repository
+    else:
+        data["files"] = list(req.files)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _files(files: Any) -> tuple[dict[str, Any], ...]:
+    if not isinstance(files, list) or len(files) > MAX_FILES:
+        raise UsageError(f"request.files must be a list of at most {MAX_FILES} file entries")
+    out: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(files):
+        item = _file(i, entry)
+        if item["path"] in out:
+            raise UsageError(f"request.files[{i}].path {item['path']!r} is listed twice")
+        out[item["path"]] = item
+    return tuple(out[p] for p in sorted(out))
+
+
+def _file(i: int, entry: Any) -> dict[str, Any]:
+    where = f"request.files[{i}]"
+    if not isinstance(entry, dict):
+        raise UsageError(f"{where} must be an object with path, sha256, size and mode")
+    path, size, mode = entry.get("path"), entry.get("size"), entry.get("mode", 0o644)
+    try:
+        clean = str(check_relative(path)) if isinstance(path, str) else None
+    except PathProblem as e:
+        raise UsageError(f"{where}.path: {e.message}") from None
+    if clean is None or clean == ".":
+        raise UsageError(f"{where}.path must be a relative file path")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise UsageError(f"{where}.size must be a non-negative integer")
+    if mode not in MODES:
+        raise UsageError(f"{where}.mode must be 0o644 (420) or 0o755 (493)")
+    return {"path": clean, "sha256": check_digest(entry.get("sha256", "")), "size": size, "mode": mode}
+
+
+def _repository(repo: Any) -> dict[str, str]:
+    if not isinstance(repo, dict) or not isinstance(repo.get("url"), str) or not repo["url"].strip():
+        raise UsageError("request.repository must be an object with `url` and `commit`")
+    commit = repo.get("commit")
+    if not isinstance(commit, str) or not COMMIT.match(commit):
+        raise UsageError(f"request.repository.commit {commit!r} must be a full commit sha (40 hex digits)")
+    ref, path = repo.get("ref"), repo.get("path")
+    if ref is not None and not isinstance(ref, str):
+        raise UsageError("request.repository.ref must be a string (a tag or branch name) or absent")
+    if path is not None:
+        try:
+            path = str(check_relative(path)) if isinstance(path, str) else None
+        except PathProblem as e:
+            raise UsageError(f"request.repository.path: {e.message}") from None
+        if path is None:
+            raise UsageError("request.repository.path must be the project folder inside the repository")
+    fields = {"url": repo["url"].strip(), "commit": commit, "ref": ref, "path": path}
+    return {k: v for k, v in fields.items() if v is not None}

@@ -1,0 +1,181 @@
+"""The task worker: `python -m dlhub_manifest.registry.worker --registry PATH` drains queued tasks.
+
+At most one worker runs per registry (an exclusive lock on `worker.lock`); it lingers a moment after the
+queue empties so a burst of publishes reuses it, and a heartbeat thread keeps its task's lease alive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from ..logsafe import RedactingFilter
+from .execute import execute
+from .service import RegistryService
+from .store import Store
+from .tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, new_worker_id
+
+LOCK_NAME = "worker.lock"
+LOG_NAME = "logs/worker.log"
+IDLE_SECONDS = 2.0
+POLL_SECONDS = 0.05
+STARTUP_SECONDS = 2.0  # a new worker takes the lock well within this
+log = logging.getLogger("dlhub_manifest.worker")
+_spawned: dict[int, tuple[Path, float]] = {}  # pid → (registry, start time) of workers we started
+
+
+def try_lock(root: Path) -> IO[bytes] | None:
+    """The worker lock, held while the returned file stays open; None when another worker holds it."""
+    root.mkdir(parents=True, exist_ok=True)
+    fh = open(root / LOCK_NAME, "ab")  # noqa: SIM115 - the open file *is* the lock; callers close it
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        return None
+    return fh
+
+
+def worker_alive(root: Path) -> bool:
+    """Whether some worker holds this registry's lock right now."""
+    lock = try_lock(root)
+    if lock is None:
+        return True
+    lock.close()
+    return False
+
+
+def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float = LEASE_SECONDS) -> int:
+    """Run queued tasks until the queue stays empty for `idle` seconds; returns how many tasks ran."""
+    lock = try_lock(root)
+    if lock is None:
+        return 0  # another worker is draining the queue
+    service = RegistryService(root, lease_seconds=lease_seconds)
+    worker = new_worker_id()
+    _clean_leftovers(service)
+    ran = 0
+    while lock is not None:
+        ran += _drain(service, worker)
+        if _wait_for_work(service.queue, idle):
+            continue
+        lock.close()
+        # A client that saw the lock held relies on us to notice the task it queued just before we let go.
+        lock = try_lock(root) if service.queue.pending() else None
+    return ran
+
+
+def _drain(service: RegistryService, worker: str) -> int:
+    ran = 0
+    while (task := service.queue.claim(worker)) is not None:
+        ran += 1
+        log.info("task %s: running (attempt %d)", task.id, task.attempts)
+        with _heartbeat(service.root, task, worker, service.lease_seconds):
+            try:
+                execute(service.context(), task, worker)
+            except LeaseLost as e:
+                log.warning("task %s: %s", task.id, e)
+            except Exception as e:  # noqa: BLE001 - a bug must fail the task with a message, not kill the worker
+                log.exception("task %s: internal error", task.id)
+                _fail_quietly(service.queue, task, worker, f"internal error while publishing: {type(e).__name__}: "
+                              f"{e}. Please report it with the worker log ({service.root / LOG_NAME})")
+    return ran
+
+
+def _fail_quietly(queue: TaskQueue, task: Task, worker: str, text: str) -> None:
+    with contextlib.suppress(LeaseLost):
+        queue.fail(task.id, worker, text)
+
+
+def _wait_for_work(queue: TaskQueue, idle: float) -> bool:
+    deadline = time.monotonic() + idle
+    while time.monotonic() < deadline:
+        if queue.pending():
+            return True
+        time.sleep(POLL_SECONDS)
+    return False
+
+
+@contextlib.contextmanager
+def _heartbeat(root: Path, task: Task, worker: str, lease_seconds: float) -> Iterator[None]:
+    """Extend the task's lease every third of its length from a thread with its own connection."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        store = Store(root)
+        try:
+            while not stop.wait(lease_seconds / 3):
+                TaskQueue(store, lease_seconds).heartbeat(task.id, worker)
+        finally:
+            store.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{task.id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _clean_leftovers(service: RegistryService) -> None:
+    """Interrupted uploads and checkouts of dead workers (only we run now: we hold the lock)."""
+    service.blobs.clean_tmp()
+    shutil.rmtree(service.root / "work", ignore_errors=True)
+
+
+def spawn_worker(root: Path) -> int | None:
+    """Start a detached worker for `root` unless one is running; returns its pid (None when not needed)."""
+    _reap_spawned()
+    starting = any(r == root and time.monotonic() - t < STARTUP_SECONDS for r, t in _spawned.values())
+    if starting or worker_alive(root):
+        return None  # ours has not taken the lock yet, or a worker holds it and will see the new task
+    (root / LOG_NAME).parent.mkdir(parents=True, exist_ok=True)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 1, str(root / LOG_NAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
+               (os.POSIX_SPAWN_DUP2, 1, 2)]
+    argv = [sys.executable, "-m", "dlhub_manifest.registry.worker", "--registry", str(root)]
+    # posix_spawn rather than subprocess: no Popen object to warn about a child that outlives us.
+    pid = os.posix_spawn(sys.executable, argv, env, file_actions=actions, setsid=True)
+    _spawned[pid] = (root, time.monotonic())
+    return pid
+
+
+def _reap_spawned() -> None:
+    """Collect workers we started that have exited, so they do not linger as zombies."""
+    for pid in list(_spawned):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        del _spawned[pid]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the detached worker process."""
+    parser = argparse.ArgumentParser(prog="python -m dlhub_manifest.registry.worker", description=__doc__)
+    parser.add_argument("--registry", required=True, type=Path, help="registry folder")
+    parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds to wait for more work")
+    parser.add_argument("--lease", type=float, default=LEASE_SECONDS, help="task lease length in seconds")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
+    ran = run_worker(args.registry.absolute(), idle=args.idle, lease_seconds=args.lease)
+    log.info("exiting after %d task(s)", ran)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""`Target`: what the publish client needs from a registry, local (in-process) or remote (HTTP).
+
+Content-addressed and resumable: the client asks which blobs are missing, uploads only those, then submits
+a publication request and follows the returned task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+Progress = Callable[[int], object]
+
+
+class Target(Protocol):
+    """A registry the client publishes to and looks servables up in."""
+
+    @property
+    def description(self) -> str:
+        """Where this target is, for messages: `local registry at PATH` or the URL."""
+
+    def missing_blobs(self, digests: Iterable[str]) -> set[str]:
+        """Which of `digests` the registry does not hold yet."""
+
+    def upload_blob(self, path: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
+        """Stream the file at `path` to the registry, which checks its sha256 and size."""
+
+    def publish(self, request: dict[str, Any]) -> str:
+        """Submit a publication request; returns the task id at once."""
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        """The task's status, messages and result."""
+
+    def list_servables(self) -> list[dict[str, Any]]:
+        """Every visible servable with its latest version."""
+
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+        """One version (default the latest): document, files, versions, provenance."""
+
+    def search(self, text: str) -> list[dict[str, Any]]:
+        """Servables matching every word of `text`."""
+
+    def whoami(self) -> dict[str, Any]:
+        """The identity the registry sees."""

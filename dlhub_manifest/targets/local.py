@@ -1,0 +1,55 @@
+"""The embedded local registry as a `Target`: `RegistryService` in-process, plus a detached worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..registry.service import Identity, RegistryService
+from ..registry.tasks import QUEUED
+from ..registry.worker import spawn_worker
+from .base import Progress
+
+
+class LocalTarget:
+    """Publishes to the registry folder `root` as the local user; queued tasks always have a worker."""
+
+    def __init__(self, root: Path, identity: Identity | None = None) -> None:
+        self.root = root
+        self.identity = identity or Identity.local()
+        self.service = RegistryService(root)
+
+    @property
+    def description(self) -> str:
+        return f"local registry at {self.root}"
+
+    def missing_blobs(self, digests: Iterable[str]) -> set[str]:
+        return self.service.missing_blobs(digests)
+
+    def upload_blob(self, path: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
+        with path.open("rb") as fh:
+            self.service.put_blob(fh, sha256, size, progress)
+
+    def publish(self, request: dict[str, Any]) -> str:
+        task_id = self.service.publish(self.identity, request)
+        spawn_worker(self.root)
+        return task_id
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        status = self.service.task(self.identity, task_id)
+        if status["status"] == QUEUED:
+            spawn_worker(self.root)  # its worker may have died, or exited before noticing it
+        return status
+
+    def list_servables(self) -> list[dict[str, Any]]:
+        return self.service.list_servables(self.identity)
+
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+        return self.service.get_servable(self.identity, owner, name, version)
+
+    def search(self, text: str) -> list[dict[str, Any]]:
+        return self.service.search(self.identity, text)
+
+    def whoami(self) -> dict[str, Any]:
+        return self.service.whoami(self.identity)
