@@ -1,0 +1,1 @@
+"""Helpers for running dlhub-manifest inside CI systems (the GitHub Action)."""

@@ -1,0 +1,96 @@
+"""What the GitHub Action's publish step does: build the servable, publish it with the tag's version, follow the task.
+
+The job's commit is recorded as the document's provenance; a dry run builds and hashes but never contacts the
+registry (pull requests from forks have no secrets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UsageError
+from ..publish import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
+from ..targets.base import Target
+from .github import Publication, version_from_ref
+
+REGISTRY_ENV = "DLHUB_MANIFEST_REGISTRY"
+
+
+@dataclass(frozen=True)
+class ActionInputs:
+    """The action's inputs, parsed."""
+
+    path: str = "."
+    target: str = ""
+    version: str = ""
+    wait: bool = True
+    timeout: float = 600.0
+    dry_run: bool = False
+
+
+def run_action(inputs: ActionInputs, env: Mapping[str, str], progress: Progress | None = None) -> Publication:
+    """Build, then (unless a dry run) publish and, with `wait`, follow the task to its end."""
+    prepared = prepare_files(inputs.path, progress=progress)
+    version = publication_version(prepared.version, inputs.version or version_from_ref(env.get("GITHUB_REF")))
+    if version:
+        prepared.version = version
+    prepared.document.setdefault("provenance", {}).update(github_provenance(env))
+    if inputs.dry_run:
+        return Publication(servable=prepared.name, version=version or "", dry_run=True)
+    target = choose_target(inputs.target, env)
+    task_id = submit(target, prepared, progress)
+    status, timed_out = follow(target, task_id, inputs)
+    return publication(target, prepared, task_id, status, timed_out)
+
+
+def publication_version(manifest: str | None, asked: str | None) -> str | None:
+    """The version to publish: the tag's (or the input's) and the manifest's must agree when both are given."""
+    if manifest and asked and manifest != asked:
+        raise UsageError(f"the tag asks for version {asked} but dlhub.yaml says `version: {manifest}`; remove "
+                         "`version` from dlhub.yaml (the tag then decides) or tag the commit v" + manifest)
+    return asked or manifest
+
+
+def github_provenance(env: Mapping[str, str]) -> dict[str, str]:
+    """The repository, commit and ref of the job, for the document's provenance block."""
+    server, repo = env.get("GITHUB_SERVER_URL", "https://github.com"), env.get("GITHUB_REPOSITORY", "")
+    fields = {"repository": f"{server}/{repo}" if repo else "", "commit": env.get("GITHUB_SHA", ""),
+              "ref": env.get("GITHUB_REF_NAME", "")}
+    return {key: value for key, value in fields.items() if value}
+
+
+def choose_target(url: str, env: Mapping[str, str]) -> Target:
+    """The registry named by the `target` input; the embedded one only when a persistent folder is configured."""
+    from ..targets import resolve_target
+
+    if not url and not env.get(REGISTRY_ENV):
+        raise UsageError("set the action's `target` input to your registry's URL (a runner's own registry "
+                         "disappears with the job), or use `dry-run: true` to build without publishing")
+    return resolve_target(registry=None if url else env[REGISTRY_ENV], target=url or None)
+
+
+def follow(target: Target, task_id: str, inputs: ActionInputs) -> tuple[dict[str, Any], bool]:
+    """The task's final status (or its current one without `wait`), and whether waiting ran out of time."""
+    if not inputs.wait:
+        return target.task(task_id), False
+    try:
+        return wait_for_task(target, task_id, timeout=inputs.timeout), False
+    except TaskTimeout:
+        return target.task(task_id), True
+
+
+def publication(target: Target, prepared: Prepared, task_id: str, status: dict[str, Any],
+                timed_out: bool) -> Publication:
+    """What to report about a submitted task."""
+    result = status.get("result") or {}
+    servable = str(result.get("servable") or status.get("servable") or prepared.name)
+    version = str(result.get("version") or prepared.version or "")
+    messages = status.get("messages") or []
+    url = getattr(target, "url", "")
+    done = status["status"] == "succeeded"
+    document_url = f"{url.rstrip('/')}/servables/{servable}/versions/{version}" if url and done else ""
+    return Publication(servable=servable, version=version, task_id=task_id, status=str(status["status"]),
+                       document_url=document_url, target=target.description, timed_out=timed_out,
+                       message=str(messages[-1].get("text", "")) if messages else "")
