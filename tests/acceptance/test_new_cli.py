@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -88,6 +89,10 @@ def test_generated_project_trains_passes_its_tests_and_validates(
     passed = re.search(r"^(\d+) passed", tests.stdout.splitlines()[-1])
     assert passed and int(passed.group(1)) >= 2, tests.stdout
     assert run_cli("validate", str(project)).stdout.strip().endswith("dlhub.yaml: ok")
+    document = json.loads(run_cli("build", "--format", "json", str(project)).stdout)
+    assert document["dlhub"]["name"] == "demo" and "run" in document["servable"]["methods"]
+    shipped = json.dumps(document["dlhub"]["files"])
+    assert f'"{MODEL.get(servable_type, "servable.py")}"' in shipped, shipped
 
 
 def test_the_project_tests_fail_until_the_model_is_trained(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
