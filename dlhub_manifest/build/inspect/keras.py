@@ -58,13 +58,14 @@ def inspect(ctx: InspectContext) -> Inspection:
 
 def _describe(ctx: InspectContext, out: Inspection, model: KerasModel, run: dict[str, Any]) -> None:
     known = ctx.options.get("custom_objects", {})
-    for layer, cls in sorted(model.custom_classes.items()):
-        if cls not in known and cls.split(">")[-1] not in known:  # registered names look like "Package>Class"
-            out.diagnostics.append(ctx.problem(("custom_objects",), f"layer {layer!r} is of class {cls!r}, "
-                                               "which Keras does not provide",
-                                               f"map it under servable.options.custom_objects ({cls}: module:Class)"))
-    if any(t.shape is None for t in [*model.inputs, *model.outputs]):
-        _ask_keras(ctx, out, model)
+    unmapped = {layer: cls for layer, cls in model.custom_classes.items()
+                if cls not in known and cls.split(">")[-1] not in known}  # registered names look like "Package>Class"
+    for layer, cls in sorted(unmapped.items()):
+        out.diagnostics.append(ctx.problem(("custom_objects",), f"layer {layer!r} is of class {cls!r}, "
+                                           "which Keras does not provide",
+                                           f"map it under servable.options.custom_objects ({cls}: module:Class)"))
+    if not out.diagnostics and any(t.shape is None for t in [*model.inputs, *model.outputs]):
+        _ask_keras(ctx, out, model)  # Keras cannot load the model while custom classes are unresolved anyway
     names = ctx.options.get("output_names") or [t.name for t in model.outputs]
     if len(names) != len(model.outputs):
         out.diagnostics.append(ctx.problem(("output_names",), f"{len(names)} output names for a model with "
