@@ -156,3 +156,52 @@ def test_unreadable_files(tmp_path: Path) -> None:
     (diag,) = info.value.diagnostics
     assert diag.field == "servable.options.model"
     assert diag.message.startswith("cannot read the Keras model: not a readable .keras file")
+
+
+def _dense(name: str, units: int, **config: object) -> dict[str, object]:
+    return {"class_name": "Dense", "config": {"name": name, "units": units, **config}}
+
+
+def test_keras2_sequential_starts_from_the_first_layers_batch_input_shape() -> None:
+    from dlhub_manifest.build.inspect.keras_config import analyse
+
+    config = {"class_name": "Sequential", "config": {"name": "old", "layers": [
+        _dense("d1", 16, batch_input_shape=[None, 7], dtype="float64"),
+        {"class_name": "Reshape", "config": {"name": "r", "target_shape": [4, -1]}},
+        {"class_name": "GlobalAveragePooling1D", "config": {"name": "g"}},
+        _dense("d2", 2)]}}
+    model = analyse(config, "2.13.1")
+    assert [(t.name, t.shape, t.dtype) for t in model.inputs] == [("d1", [None, 7], "float64")]
+    assert [(t.name, t.shape) for t in model.outputs] == [("d2", [None, 2])]
+    assert [shape for _, _, shape in model.layers] == [[None, 16], [None, 4, None], [None, None], [None, 2]]
+
+
+def test_keras2_functional_follows_inbound_layer_names() -> None:
+    from dlhub_manifest.build.inspect.keras_config import analyse
+
+    config = {"class_name": "Model", "config": {
+        "name": "f", "input_layers": [["ids", 0, 0]], "output_layers": [["out", 0, 0]],
+        "layers": [
+            {"class_name": "InputLayer", "name": "ids", "config": {"name": "ids", "batch_input_shape": [None, 12],
+                                                                   "dtype": "int32"}, "inbound_nodes": []},
+            {"class_name": "Embedding", "name": "emb", "config": {"name": "emb", "output_dim": 8},
+             "inbound_nodes": [[["ids", 0, 0, {}]]]},
+            {"class_name": "Flatten", "name": "flat", "config": {"name": "flat"},
+             "inbound_nodes": [[["emb", 0, 0, {}]]]},
+            {"class_name": "Dense", "name": "out", "config": {"name": "out", "units": 1,
+                                                              "dtype": {"config": {"name": "mixed_float16"}}},
+             "inbound_nodes": [[["flat", 0, 0, {}]]]},
+        ]}}
+    model = analyse(config)
+    assert [(t.shape, t.dtype) for t in model.inputs] == [([None, 12], "int32")]
+    assert [(t.shape, t.dtype) for t in model.outputs] == [([None, 1], "float16")]
+    assert model.layers[2] == ("flat", "Flatten", [None, 96])
+
+
+def test_unknown_layer_leaves_the_shape_unknown() -> None:
+    from dlhub_manifest.build.inspect.keras_config import analyse
+
+    config = {"class_name": "Sequential", "config": {"name": "s", "build_input_shape": [None, 3], "layers": [
+        {"class_name": "LSTM", "config": {"name": "lstm", "units": 4}}, _dense("d", 1)]}}
+    model = analyse(config)
+    assert model.inputs[0].shape == [None, 3] and model.outputs[0].shape is None
