@@ -132,3 +132,13 @@ def test_run_probe_reports_missing_modules_by_name(tmp_path: Path) -> None:
         run_probe("static_method", {"module": "absent_mod", "function": "f"}, tmp_path, timeout=30)
     assert info.value.missing == "absent_mod"
     assert "No module named 'absent_mod'" in info.value.message
+
+
+def test_the_model_code_sees_no_secret_environment_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLHUB_ACCESS_TOKEN", "tok-1234567890")
+    monkeypatch.setenv("HARMLESS_SETTING", "visible")
+    app = ("import os\nraise RuntimeError(os.environ.get('DLHUB_ACCESS_TOKEN', 'no token') + ' / ' + "
+           "os.environ['HARMLESS_SETTING'])\n")
+    root = project(tmp_path, static_servable("app:run"), {"app.py": app})
+    ((_field, message, _hint),) = _errors(root)
+    assert message == "inspection failed: RuntimeError: no token / visible"

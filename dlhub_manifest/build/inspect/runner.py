@@ -12,11 +12,14 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from ...logsafe import redact
 
 DEFAULT_TIMEOUT = 60.0
 PROBES: dict[str, str] = {  # probe name -> "module:function", imported only in the child
@@ -27,6 +30,8 @@ PROBES: dict[str, str] = {  # probe name -> "module:function", imported only in 
     "keras": "dlhub_manifest.build.inspect.keras:probe",
 }
 _STDERR_TAIL = 1500
+# Environment variables the model's code has no business reading (it may come from someone else's repository).
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_KEY", re.IGNORECASE)
 
 
 class ProbeFailed(Exception):
@@ -53,8 +58,8 @@ def run_probe(name: str, args: dict[str, Any], project: Path, timeout: float = D
 
 
 def _child_env() -> dict[str, str]:
-    """Our package importable, no bytecode written into the user's project, no cwd shadowing stdlib modules."""
-    env = dict(os.environ)
+    """Our package importable, no secrets, no bytecode written into the project, no cwd shadowing the stdlib."""
+    env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
     package_root = str(Path(__file__).resolve().parents[3])
     if package_root not in _site_dirs():  # a source checkout: site-packages must not go before the stdlib
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
@@ -82,12 +87,12 @@ def _answer(out: bytes, err: bytes, returncode: int) -> dict[str, Any]:
         answer = json.loads(out.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         tail = err.decode("utf-8", errors="replace").strip()[-_STDERR_TAIL:]
-        raise ProbeFailed(f"the inspection process exited with status {returncode} without an answer"
-                          + (f": {tail}" if tail else "")) from None
+        raise ProbeFailed(redact(f"the inspection process exited with status {returncode} without an answer"
+                                 + (f": {tail}" if tail else ""))) from None
     if not isinstance(answer, dict):
         raise ProbeFailed("the inspection process gave an unexpected answer")
     if not answer.get("ok"):
-        raise ProbeFailed(str(answer.get("error", "unknown error")), answer.get("missing"))
+        raise ProbeFailed(redact(str(answer.get("error", "unknown error"))), answer.get("missing"))
     result: dict[str, Any] = answer.get("result", {})
     return result
 
