@@ -16,6 +16,15 @@ _API: dict[str, str] = {
     "build": "dlhub_manifest.build",
     "Diagnostic": "dlhub_manifest.diagnostics",
     "DLHubManifestError": "dlhub_manifest.errors",
+    "publish_servable": "dlhub_manifest.api",
+    "publish_repository": "dlhub_manifest.api",
+    "get_task_status": "dlhub_manifest.api",
+    "easy_publish": "dlhub_manifest.api",
+    "get_servables": "dlhub_manifest.api",
+    "list_servables": "dlhub_manifest.api",
+    "describe_servable": "dlhub_manifest.api",
+    "describe_methods": "dlhub_manifest.api",
+    "search": "dlhub_manifest.api",
 }
 
 __all__ = ["__version__", *_API]

@@ -26,6 +26,12 @@ COMMANDS: dict[str, str] = {
     "logout": "logout:logout_command",
     "whoami": "whoami:whoami_command",
     "package": "package:package_command",
+    "publish": "publish:publish_command",
+    "status": "status:status_command",
+    "list": "list:list_command",
+    "show": "show:show_command",
+    "search": "search:search_command",
+    "registry": "registry:registry_command",
 }
 
 

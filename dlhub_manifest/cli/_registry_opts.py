@@ -1,0 +1,49 @@
+"""Options every registry command shares: where the registry is, and how to print results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ..targets.base import Target
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+registry_option = click.option(
+    "--registry", type=click.Path(file_okay=False, path_type=Path),
+    help="Local registry folder (default: $DLHUB_MANIFEST_REGISTRY, else the user data dir).")
+
+
+def target_options(fn: F) -> F:
+    """`--registry PATH` and `--target URL|NAME`: the local registry folder, or a registry over HTTP."""
+    fn = click.option("--target", help="Registry URL or configured target name (default: the local registry).")(fn)
+    return registry_option(fn)
+
+
+def format_option(fn: F) -> F:
+    """`--format text|json`."""
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                        help="text for people, json for scripts.")(fn)
+
+
+def get_target(registry: Path | None, target: str | None) -> Target:
+    """The target the options name (the local registry by default)."""
+    from ..targets import resolve_target
+
+    return resolve_target(registry=registry, target=target)
+
+
+def echo_json(value: Any) -> None:
+    """Print `value` as indented, key-sorted JSON on stdout."""
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def short(sha256: str) -> str:
+    """The first 12 hex digits of a digest, as git shows commits."""
+    return sha256[:12]

@@ -1,0 +1,58 @@
+"""`dlhub-manifest registry`: look after the local registry (`check` verifies it, `path` shows where it is)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._registry_opts import echo_json, format_option, registry_option
+
+
+@click.group("registry")
+def registry_command() -> None:
+    """Look after the local registry.
+
+    Example: dlhub-manifest registry check
+    """
+
+
+@registry_command.command("check")
+@registry_option
+@format_option
+def check_command(registry: Path | None, fmt: str) -> int:
+    """Re-hash every blob and verify every record's references; exit 1 on a missing or corrupt blob.
+
+    Blobs no version uses (left by an interrupted publish) are reported but are not errors.
+
+    Example: dlhub-manifest registry check --format json
+    """
+    from ..config import registry_path
+    from ..humanize import human_size
+    from ..registry.check import check_registry
+
+    report = check_registry(registry_path(registry))
+    if fmt == "json":
+        echo_json(report.to_dict())
+        return 0 if report.ok else 1
+    click.echo(f"registry at {report.root}: {report.versions} version(s), {report.blobs} blob(s) "
+               f"({human_size(report.bytes)}) verified; {len(report.orphans)} unreferenced blob(s)")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    for error in report.errors:
+        click.echo(f"error: {error}")
+    click.echo("ok" if report.ok else f"{len(report.errors)} error(s)")
+    return 0 if report.ok else 1
+
+
+@registry_command.command("path")
+@registry_option
+def path_command(registry: Path | None) -> int:
+    """Print where the local registry lives.
+
+    Example: dlhub-manifest registry path
+    """
+    from ..config import registry_path
+
+    click.echo(str(registry_path(registry)))
+    return 0

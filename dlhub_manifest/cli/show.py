@@ -1,0 +1,53 @@
+"""`dlhub-manifest show`: one servable version: its document, files, versions and provenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._registry_opts import echo_json, format_option, get_target, short, target_options
+
+
+@click.command("show")
+@click.argument("servable")
+@target_options
+@format_option
+def show_command(servable: str, registry: Path | None, target: str | None, fmt: str) -> int:
+    """Show OWNER/NAME[@VERSION] (default the latest version; OWNER defaults to you).
+
+    Example: dlhub-manifest show alice/iris-classifier@1.0.0 --format json
+    """
+    from ..api import parse_servable_ref
+
+    chosen = get_target(registry, target)
+    owner, name, version = parse_servable_ref(servable, str(chosen.whoami()["username"]))
+    found = chosen.get_servable(owner, name, version)
+    if fmt == "json":
+        echo_json(found)
+    else:
+        click.echo("\n".join(render(found)))
+    return 0
+
+
+def render(found: dict[str, Any]) -> list[str]:
+    """A version as text: summary, versions, provenance, methods and files."""
+    from ..humanize import human_size
+    from ..registry.document import summary
+
+    document = found["document"]
+    info = summary(document)
+    lines = [f"{found['servable']}@{found['version']}: {info['title'] or ''}"]
+    if info["description"]:
+        lines.append(f"  description: {info['description']}")
+    if info["creators"]:
+        lines.append(f"  creators: {'; '.join(info['creators'])}")
+    lines.append(f"  versions: {', '.join(found['versions'])} (latest {found['latest']})")
+    provenance = found.get("provenance") or {}
+    lines.append("  provenance: " + ", ".join(f"{k}={v}" for k, v in sorted(provenance.items())))
+    methods = (document.get("servable") or {}).get("methods") or {}
+    lines.append(f"  methods: {', '.join(sorted(methods)) or 'none'}")
+    lines.append(f"  files ({len(found['files'])}):")
+    lines += [f"    {human_size(f['size']):>10}  {short(f['sha256'])}  {f['path']}" for f in found["files"]]
+    return lines

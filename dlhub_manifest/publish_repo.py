@@ -1,0 +1,160 @@
+"""Preparing a git repository's publication: pin the commit, read dlhub.yaml at that commit, build from it.
+
+The client refuses a dirty tree (unless allowed, which the provenance records), reads the manifest at the
+pinned commit rather than the working tree, and builds the document from a checkout of that commit, exactly
+with the same inspection `build` does; the worker then fetches the same commit and stores its files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidManifestError
+from .manifest import MANIFEST_NAMES, Document, load_bytes
+from .publish import Prepared, Progress, hash_files
+
+if TYPE_CHECKING:
+    from git import Repo
+
+
+@dataclass(frozen=True)
+class Source:
+    """An opened repository: where a worker can fetch it, and the project folder inside it."""
+
+    repo: Repo
+    fetch_url: str
+    subdir: str
+    local: bool
+
+
+def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool = False, inspect: bool = True,
+                       with_files: bool = False, progress: Progress | None = None) -> Prepared:
+    """Pin `ref` (default HEAD) of the repository at `source` (path or URL) and build its document there.
+
+    `with_files` also selects and hashes the files at that commit (for a dry-run plan).
+    """
+    from .build import build_document
+    from .gitrepo import is_dirty, require_clean, resolve_ref
+
+    progress = progress or Progress()
+    with _opened(source) as src:
+        dirty = src.local and is_dirty(src.repo)
+        if dirty and not allow_dirty:
+            require_clean(src.repo)
+        commit, tag = resolve_ref(src.repo, ref)
+        progress.stage(f"pinned commit {commit[:12]}" + (f" (tag {tag})" if tag else ""))
+        doc = _manifest_at(src, commit)
+        version, version_source = _version(doc, tag)
+        # Provenance values are strings in the document schema, hence "true" rather than a boolean.
+        provenance = {"repository": _provenance_url(src), "commit": commit, "ref": tag or ref,
+                      "dirty": "true" if dirty else None}
+        with _checkout(src, commit) as project:
+            doc.project_dir = project
+            document = build_document(doc, inspect=inspect, version=version, provenance=provenance)
+            files = _files_at(project, doc.data, progress) if with_files else []
+    repository = {"url": src.fetch_url, "commit": commit, **({"ref": tag or ref} if tag or ref else {}),
+                  **({"path": src.subdir} if src.subdir else {})}
+    return Prepared(document, str(doc.data["name"]), None, files, version, repository, version_source)
+
+
+@contextlib.contextmanager
+def _opened(source: str) -> Iterator[Source]:
+    """A local repository as is, or a URL cloned (without a checkout) into a temporary folder."""
+    from .gitrepo import open_repo
+    from .remoteurl import normalize_remote_url
+
+    normalize_remote_url(source)  # refuses what is neither a path nor a git URL, with a clear message
+    if "://" in source or _is_scp_like(source):
+        with tempfile.TemporaryDirectory(prefix="dlhub-clone-") as tmp:
+            yield Source(_clone(source, Path(tmp)), source, "", False)
+        return
+    repo = open_repo(source)
+    top = Path(repo.working_tree_dir or repo.git_dir).resolve()
+    folder = Path(source).resolve()
+    subdir = "" if folder == top else folder.relative_to(top).as_posix()
+    yield Source(repo, str(top), subdir, True)
+
+
+def _is_scp_like(source: str) -> bool:
+    """`git@host:owner/repo`: a remote, even though it has no `://` (a local path never has `:` before `/`)."""
+    head = source.split("/", 1)[0]
+    return ":" in head and len(head.split(":", 1)[0]) > 1
+
+
+def _clone(url: str, dest: Path) -> Repo:
+    from git import Repo
+    from git.exc import GitCommandError
+
+    from .gitrepo import GIT_ENV, GitRepoError
+    from .remoteurl import strip_credentials
+
+    try:
+        return Repo.clone_from(url, dest, env=GIT_ENV, no_checkout=True)
+    except GitCommandError as e:
+        raise GitRepoError(f"cannot clone {strip_credentials(url)}: git exited with status {e.status}; check the "
+                           "URL and that it can be read without a password") from None
+
+
+def _manifest_at(src: Source, commit: str) -> Document:
+    """dlhub.yaml as committed (not as in the working tree), loaded and checked without touching files."""
+    from .gitrepo import GitRepoError, read_file_at
+    from .manifest import MAX_BYTES
+    from .validate import validate_document
+
+    prefix = f"{src.subdir}/" if src.subdir else ""
+    for name in MANIFEST_NAMES:
+        try:
+            raw = read_file_at(src.repo, commit, prefix + name, max_bytes=MAX_BYTES)
+        except GitRepoError:
+            continue
+        doc, problems = load_bytes(raw, f"{prefix}{name}@{commit[:12]}")
+        problems += validate_document(doc, check_files=False) if doc is not None else []
+        errors = [d for d in problems if d.severity == "error"]
+        if doc is None or errors:
+            raise InvalidManifestError(errors)
+        return doc
+    raise GitRepoError(f"{prefix}dlhub.yaml is not in commit {commit[:12]}; commit it (git add {prefix}dlhub.yaml "
+                       "&& git commit) or pass the --ref that has it")
+
+
+def _version(doc: Document, tag: str | None) -> tuple[str | None, str]:
+    """The version the manifest sets, else the one a `v1.2.0` tag supplies, else None (the registry picks)."""
+    from .gitrepo import version_from_tag
+
+    if doc.data.get("version"):
+        return str(doc.data["version"]), "manifest"
+    from_tag = version_from_tag(tag)
+    return (from_tag, f"tag {tag}") if from_tag else (None, "")
+
+
+def _provenance_url(src: Source) -> str:
+    from .gitrepo import remote_url
+    from .remoteurl import normalize_remote_url
+
+    return (remote_url(src.repo) if src.local else None) or normalize_remote_url(src.fetch_url)
+
+
+@contextlib.contextmanager
+def _checkout(src: Source, commit: str) -> Iterator[Path]:
+    """The project folder as of `commit`, in a temporary checkout that is removed afterwards."""
+    from .gitrepo import checkout_at
+    from .paths import resolve_inside
+
+    tmp = Path(tempfile.mkdtemp(prefix="dlhub-checkout-"))
+    try:
+        checkout_at(str(src.repo.git_dir) if not src.local else src.fetch_url, commit, tmp / "src")
+        yield resolve_inside(tmp / "src", src.subdir, "dir") if src.subdir else tmp / "src"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _files_at(project: Path, data: dict[str, Any], progress: Progress) -> list[Any]:
+    from .files import select_files
+
+    return hash_files(project, select_files(project, data), progress, use_cache=False)
