@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import glob as globmod
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .checks import bare_orcid, doi_problem, orcid_checksum_ok, spdx_problem, split_name
-from .diagnostics import Diagnostic, Report
+from .diagnostics import Diagnostic, FieldPath, Report
+from .globs import GlobSet
 from .manifest import Document, load_file
 from .paths import PathProblem, check_relative, resolve_inside
 from .resources import SUPPORTED_MANIFEST_VERSIONS, manifest_schema
@@ -180,6 +180,7 @@ def _check_globs(doc: Document, files: Any) -> Iterator[Diagnostic]:
         groups = [(("files", k), files.get(k)) for k in ("include", "exclude")]
     else:
         return
+    excludes = GlobSet(p for p in files.get("exclude", []) if isinstance(p, str)) if isinstance(files, dict) else None
     for base, patterns in groups:
         if not isinstance(patterns, list):
             continue
@@ -191,12 +192,19 @@ def _check_globs(doc: Document, files: Any) -> Iterator[Diagnostic]:
             except PathProblem as e:
                 yield doc.diagnostic((*base, i), e.message, e.hint)
                 continue
-            if base[-1] != "exclude" and not _glob_matches(doc.project_dir, pattern):
-                yield doc.diagnostic((*base, i), f"{pattern!r} matches no file in the project",
-                                     "check the spelling; globs are relative to the folder holding dlhub.yaml")
+            if base[-1] != "exclude":
+                yield from _glob_diags(doc, (*base, i), pattern, excludes)
 
 
-def _glob_matches(project: Path, pattern: str) -> bool:
-    root = str(project)
-    return any(True for _ in globmod.iglob(pattern, root_dir=root, recursive=True))
+def _glob_diags(doc: Document, path: FieldPath, pattern: str, excludes: GlobSet | None) -> Iterator[Diagnostic]:
+    """A glob must select a file, and nothing it selects may leave the project or be unreadable or special."""
+    # File selection's walk: glob.iglob followed symlink loops (`a -> .`, `b -> .`) for ever and out of the project.
+    from .files import _Walk, _walk_tree
+
+    walk = _Walk(doc.project_dir, GlobSet([pattern]), excludes or GlobSet(()))
+    if not sum(1 for _ in _walk_tree(walk, "")) and not walk.problems:
+        yield doc.diagnostic(path, f"{pattern!r} matches no file in the project",
+                             "check the spelling; globs are relative to the folder holding dlhub.yaml")
+    for problem in sorted(set(walk.problems)):
+        yield doc.diagnostic(path, f"{pattern!r} selects a path that cannot be shipped: {problem}")
 

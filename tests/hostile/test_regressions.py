@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dlhub_manifest.manifest import load_file, load_text
+from dlhub_manifest.validate import validate_path
 
 
 @pytest.mark.parametrize("text", ['a: !!bool maybe\n', 'a: !!bool ""\n', 'a: !!int ""\n', 'a: !!int "-"\n',
@@ -80,3 +81,43 @@ def test_an_error_at_end_of_input_points_at_a_line_the_file_has(text: str, line:
     doc, problems = load_text(text)
     assert doc is None
     assert (problems[0].line, problems[0].column) == (line, column)
+
+
+SKLEARN = ('manifest_version: 1\nname: x\ntitle: t\ncreators: ["Ward, Logan"]\n'
+           "servable: {type: sklearn, options: {model: m.pkl, n_input_columns: 4}}\n")
+
+
+def _project(root: Path, files: str) -> Path:
+    (root / "dlhub.yaml").write_text(SKLEARN + f"files: {files}\n")
+    (root / "m.pkl").write_bytes(b"x")
+    return root
+
+
+def test_a_glob_over_symlink_loops_finishes(tmp_path: Path) -> None:
+    # glob.iglob followed `a -> .` and `b -> .` into 2**40 paths: validate never returned.
+    project = _project(tmp_path, '["**/nomatch"]')
+    (project / "a").symlink_to(".")
+    (project / "b").symlink_to(".")
+    probe = ("import sys; from dlhub_manifest.validate import validate_path; "
+             "print(*[d.format_text() for d in validate_path(sys.argv[1])[1].diagnostics], sep='\\n')")
+    proc = subprocess.run([sys.executable, "-c", probe, str(project)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ":6:9: files[0]: '**/nomatch' matches no file in the project" in proc.stdout
+
+
+def test_a_glob_reaching_outside_through_a_symlink_is_reported(tmp_path: Path) -> None:
+    project = _project(tmp_path, '["out/*"]')
+    (project / "out").symlink_to("/etc")
+    report = validate_path(project)[1]
+    assert [(d.line, d.field) for d in report.errors] == [(6, "files[0]")]
+    assert "symlink that points outside the project" in report.errors[0].message
+
+
+def test_a_glob_selecting_a_fifo_is_reported_unless_excluded(tmp_path: Path) -> None:
+    project = _project(tmp_path, '{include: ["**"], exclude: ["skip/**"]}')
+    for folder in ("sub", "skip"):
+        (project / folder).mkdir()
+        os.mkfifo(project / folder / "pipe")
+    report = validate_path(project)[1]
+    assert [d.message for d in report.errors] == ["'**' selects a path that cannot be shipped: 'sub/pipe' is not a "
+                                                  "regular file; a file is expected"]
