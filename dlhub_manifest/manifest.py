@@ -22,6 +22,7 @@ MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
 MAX_INT = 2**63 - 1
+MAX_MESSAGE = 500  # characters; messages quote the user's values, which can be a megabyte long
 MANIFEST_NAMES = ("dlhub.yaml", "dlhub.yml")
 
 _BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -59,7 +60,16 @@ class Document:
     def diagnostic(self, path: FieldPath, message: str, hint: str | None = None) -> Diagnostic:
         """A diagnostic located at `path` in this document."""
         line, col = self.locate(path)
-        return Diagnostic(self.file, line, col, tuple(path), message, hint)
+        shown = tuple(clip(part) if isinstance(part, str) else part for part in path)
+        return Diagnostic(self.file, line, col, shown, clip(message), hint and clip(hint))
+
+
+def clip(text: str) -> str:
+    """`text` with its middle elided when longer than MAX_MESSAGE, so a huge value cannot flood the report."""
+    if len(text) <= MAX_MESSAGE:
+        return text
+    keep = (MAX_MESSAGE - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"
 
 
 class LoadFailed(Exception):
@@ -257,7 +267,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _fail(file: str, node: yaml.Node, message: str, hint: str | None = None, path: FieldPath = ()) -> None:
-    raise LoadFailed(Diagnostic(file, node.start_mark.line + 1, node.start_mark.column + 1, path, message, hint))
+    raise LoadFailed(Diagnostic(file, node.start_mark.line + 1, node.start_mark.column + 1, path, clip(message),
+                                hint and clip(hint)))
 
 
 class _Builder:

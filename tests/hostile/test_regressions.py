@@ -121,3 +121,17 @@ def test_a_glob_selecting_a_fifo_is_reported_unless_excluded(tmp_path: Path) -> 
     report = validate_path(project)[1]
     assert [d.message for d in report.errors] == ["'**' selects a path that cannot be shipped: 'sub/pipe' is not a "
                                                   "regular file; a file is expected"]
+
+
+@pytest.mark.parametrize(("old", "new", "line"), [
+    ("title: t", "title: " + "x" * 200_000, 3),
+    ("title: t", "title: t\nlicense: " + "x" * 200_000, 4),
+    ("title: t", "title: t\n? " + "x" * 200_000 + "\n: 1", 4),  # `?`: a plain key stops at 1024 characters
+], ids=["title", "license", "key"])
+def test_a_huge_value_is_quoted_shortened_not_whole(tmp_path: Path, old: str, new: str, line: int) -> None:
+    # A 200,000-character title, license or unknown key used to come back whole inside the message.
+    (tmp_path / "dlhub.yaml").write_text(SKLEARN.replace(old, new))
+    (tmp_path / "m.pkl").write_bytes(b"x")
+    errors = validate_path(tmp_path)[1].errors
+    assert [d.line for d in errors] == [line]
+    assert " ... " in errors[0].message and len(errors[0].format_text()) < 2000
