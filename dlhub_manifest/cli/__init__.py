@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "build": "build:build_command",
     "schema": "schema:schema_command",
     "new": "new:new_command",
+    "github-action": "github_action:github_action_command",
     "serve": "serve:serve_command",
     "login": "login:login_command",
     "logout": "logout:logout_command",
