@@ -157,3 +157,44 @@ def test_existing_folder_without_force_exits_2_and_force_keeps_other_files(tmp_p
     forced = subprocess.run([*cmd, "--force"], capture_output=True, text=True, timeout=60)
     assert forced.returncode == 0, forced.stderr
     assert (project / "notes.txt").read_text() == "mine" and (project / "dlhub.yaml").is_file()
+
+
+def in_terminal(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as stdin/stdout/stderr, as a person at a terminal does."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    chunks = []
+    try:
+        while True:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # EIO: the command exited and closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(controller)
+    return proc.wait(timeout=timeout), b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_a_newcomer_goes_from_new_to_a_succeeded_task(tmp_path: Path) -> None:
+    """The issue's path, word for word: new --no-input -o demo; cd demo; python train.py; dlhub-manifest publish."""
+    env = {**os.environ, "DLHUB_MANIFEST_REGISTRY": str(tmp_path / "registry"),
+           "DLHUB_MANIFEST_CACHE_DIR": str(tmp_path / "cache"), "DLHUB_MANIFEST_CONFIG_DIR": str(tmp_path / "config")}
+    tool = [sys.executable, "-m", "dlhub_manifest"]
+    subprocess.run([*tool, "new", "--type", "sklearn", "--no-input", "-o", "demo"], cwd=tmp_path, env=env,
+                   check=True, capture_output=True, timeout=120)
+    demo = tmp_path / "demo"
+    run_in(demo, sys.executable, "train.py")
+    code, screen = in_terminal([*tool, "publish"], demo, env)
+    assert code == 0, screen
+    task_id = re.search(r"^task (\S+)$", screen, re.M)
+    assert task_id, screen
+    assert re.search(r"^succeeded: published \S+/demo@0\.1\.0", screen, re.M), screen
+    status = subprocess.run([*tool, "status", task_id.group(1), "--format", "json"], cwd=demo, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert json.loads(status.stdout)["status"] == "succeeded"
