@@ -49,12 +49,17 @@ dependencies:
 
 
 def write_corpus(folder: Path, count: int) -> list[str]:
-    """`count` valid manifests (distinct names) plus the model file they name; returns their paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.pkl").write_bytes(b"not really a pickle: validate only checks that it exists")
+    """`count` valid manifests (distinct names), each in its own project folder beside the model file it names.
+
+    One project per folder, as in real use: the file checks glob the project folder, so 1,000 manifests
+    sharing one folder would each scan the other 999.
+    """
     paths = []
     for i in range(count):
-        path = folder / f"m{i:04d}.yaml"
+        project = folder / f"p{i:04d}"
+        project.mkdir(parents=True)
+        (project / "model.pkl").write_bytes(b"not really a pickle: validate only checks that it exists")
+        path = project / "dlhub.yaml"
         path.write_text(MANIFEST.format(name=f"iris-{i:04d}"), encoding="utf-8")
         paths.append(str(path))
     return paths
