@@ -119,6 +119,11 @@ class Samples:
         return statistics.median(s.wall for s in self.runs)
 
     @property
+    def best(self) -> float:
+        """The fastest run's wall time: the least disturbed by other load on the machine."""
+        return min(s.wall for s in self.runs)
+
+    @property
     def cpu(self) -> float:
         return statistics.median(s.cpu for s in self.runs)
 

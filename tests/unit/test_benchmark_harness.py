@@ -150,3 +150,9 @@ def test_a_baseline_that_cannot_be_installed_is_a_setup_failure(monkeypatch: pyt
     with pytest.raises(_baselines.SetupFailed, match="no-such-tool==9.9.*No matching distribution"):
         _baselines.ensure({"no-such-tool": "9.9"}, lambda m: None)
     assert calls and calls[0][-1] == "no-such-tool==9.9" and calls[0][1:4] == ["-m", "pip", "install"]
+
+
+def test_samples_summarise_by_median_best_and_peak() -> None:
+    samples = _harness.Samples([_harness.Sample(0.3, 0.2, 10, 0), _harness.Sample(0.1, 0.1, 30, 0),
+                                _harness.Sample(0.2, 0.4, 20, 0)])
+    assert (samples.wall, samples.best, samples.cpu, samples.max_rss) == (0.2, 0.1, 0.2, 30)
