@@ -180,7 +180,8 @@ def _check_globs(doc: Document, files: Any) -> Iterator[Diagnostic]:
         groups = [(("files", k), files.get(k)) for k in ("include", "exclude")]
     else:
         return
-    excludes = GlobSet(p for p in files.get("exclude", []) if isinstance(p, str)) if isinstance(files, dict) else None
+    exclude = files.get("exclude") if isinstance(files, dict) else None
+    excludes = GlobSet(p for p in exclude if isinstance(p, str)) if isinstance(exclude, list) else None
     for base, patterns in groups:
         if not isinstance(patterns, list):
             continue

@@ -135,3 +135,10 @@ def test_a_huge_value_is_quoted_shortened_not_whole(tmp_path: Path, old: str, ne
     errors = validate_path(tmp_path)[1].errors
     assert [d.line for d in errors] == [line]
     assert " ... " in errors[0].message and len(errors[0].format_text()) < 2000
+
+
+@pytest.mark.parametrize("exclude", ["null", "7", "'tmp/**'", "{a: 1}"])
+def test_an_exclude_that_is_not_a_list_is_a_type_problem_not_a_crash(tmp_path: Path, exclude: str) -> None:
+    project = _project(tmp_path, f'{{include: ["*.pkl"], exclude: {exclude}}}')
+    report = validate_path(project)[1]
+    assert [(d.line, d.field) for d in report.errors] == [(6, "files.exclude")]
