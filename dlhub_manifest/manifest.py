@@ -305,12 +305,21 @@ class _Builder:
             _fail(self.file, node, f"cannot read scalar {node.value!r}: {e}", path=path)
         except LookupError:  # PyYAML indexes tables and strings: `!!bool maybe` (KeyError), `!!int ""` (IndexError)
             _fail(self.file, node, f"cannot read scalar {node.value!r} as {node.tag.removeprefix(_TAG)}", path=path)
+        self._check_value(node, value, path)
+        return value
+
+    def _check_value(self, node: yaml.ScalarNode, value: Any, path: FieldPath) -> None:
+        """Refuse what safe constructors still let through: huge integers, control characters from escapes."""
         # Hex, octal and base-60 integers bypass Python's 4300-digit limit, so str()/repr() of them fails later.
         if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
             shown = node.value if len(node.value) <= 24 else node.value[:20] + "..."
             _fail(self.file, node, f"integer {shown} is too large (more than 64 bits)",
                   "no manifest field takes a number this large; quote it if it is meant as text", path)
-        return value
+        # "\x1b[2J" or "\0" written as escapes would reach terminals and registries that show this metadata.
+        bad = _find_control_char(value) if isinstance(value, str) else None
+        if bad is not None:
+            _fail(self.file, node, f"string holds control character U+{ord(value[bad]):04X} (from an escape)",
+                  "metadata is plain text: no terminal codes or binary data", path)
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
         self._require_tag(node, _TAG + "map", path)

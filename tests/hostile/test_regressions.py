@@ -142,3 +142,17 @@ def test_an_exclude_that_is_not_a_list_is_a_type_problem_not_a_crash(tmp_path: P
     project = _project(tmp_path, f'{{include: ["*.pkl"], exclude: {exclude}}}')
     report = validate_path(project)[1]
     assert [(d.line, d.field) for d in report.errors] == [(6, "files.exclude")]
+
+
+@pytest.mark.parametrize(("escape", "code"), [("\\x1b[2J", "001B"), ("\\0", "0000"), ("bell\\a", "0007")])
+def test_a_control_character_written_as_an_escape_is_refused(escape: str, code: str) -> None:
+    # The raw-text check missed escapes: "\x1b[2J" reached the data and any terminal that shows the metadata.
+    doc, problems = load_text(f'title: "{escape}"\n')
+    assert doc is None
+    assert (problems[0].line, problems[0].path) == (1, ("title",))
+    assert problems[0].message == f"string holds control character U+{code} (from an escape)"
+
+
+def test_tabs_and_newlines_written_as_escapes_are_still_text() -> None:
+    doc, problems = load_text('description: "a\\tb\\nc"\n')
+    assert problems == [] and doc is not None and doc.data == {"description": "a\tb\nc"}
