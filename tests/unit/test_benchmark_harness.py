@@ -102,7 +102,7 @@ def test_a_failing_benchmark_is_recorded_not_fatal() -> None:
 def test_results_file_has_machine_baselines_rows_and_errors() -> None:
     def ok(ctx: _harness.Context) -> list[Result]:
         assert ctx.quick and ctx.workdir.is_dir() and ctx.pick(1000, 10) == 10
-        return [Result("fake", "thing per call", 30, "ms", "plain", 100, 0.33, note="measured twice")]
+        return [Result("fake", "thing per call", 30.5, "ms", "plain", 100, 0.33, note="measured twice")]
 
     good = bench_run.run_one("fake", _fake("Fake benchmark.", ok), True, lambda m: None)
     bad = bench_run.Outcome("other", "Other.", error="RuntimeError: x")
@@ -111,7 +111,7 @@ def test_results_file_has_machine_baselines_rows_and_errors() -> None:
     assert "python benchmarks/run.py --quick" in text
     assert "| CPU |" in text and "| Python |" in text
     assert "- some-tool==1.2.3" in text
-    assert "| fake | thing per call | 30.00 ms | plain | 100 ms | 0.300 | ≤ 0.33× | PASS |" in text
+    assert "| fake | thing per call | 30.50 ms | plain | 100 ms | 0.305 | ≤ 0.33× | PASS |" in text
     assert "| other | (did not run) |" in text and "ERROR: RuntimeError: x" in text
     assert "  - thing per call: measured twice" in text
 
@@ -156,3 +156,11 @@ def test_samples_summarise_by_median_best_and_peak() -> None:
     samples = _harness.Samples([_harness.Sample(0.3, 0.2, 10, 0), _harness.Sample(0.1, 0.1, 30, 0),
                                 _harness.Sample(0.2, 0.4, 20, 0)])
     assert (samples.wall, samples.best, samples.cpu, samples.max_rss) == (0.2, 0.1, 0.2, 30)
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (44, "B", "44 B"), (1073741824, "B", "1,073,741,824 B"), (0.2854, "", "0.285"), (81.434, "ms", "81.43 ms"),
+    (286.4, "ms", "286 ms"), (None, "ms", ""),
+])
+def test_table_numbers(value: float | None, unit: str, text: str) -> None:
+    assert _harness.fmt(value, unit) == text
