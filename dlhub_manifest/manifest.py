@@ -331,7 +331,7 @@ class _Builder:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 _fail(self.file, key_node, "mapping keys must be plain strings", path=path)
-            key = self.build(key_node, (*path, "\0key"), depth + 1)
+            key = self.build(key_node, path, depth + 1)  # a bad key is reported on the mapping that holds it
             if not isinstance(key, str):
                 key = str(key) if isinstance(key, (int, float, bool)) or key is None else key
                 if key_node.tag != _TAG + "str":
@@ -344,5 +344,4 @@ class _Builder:
             child = (*path, key)
             self.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = self.build(value_node, child, depth + 1)
-        self.positions.pop((*path, "\0key"), None)
         return out

@@ -156,3 +156,13 @@ def test_a_control_character_written_as_an_escape_is_refused(escape: str, code: 
 def test_tabs_and_newlines_written_as_escapes_are_still_text() -> None:
     doc, problems = load_text('description: "a\\tb\\nc"\n')
     assert problems == [] and doc is not None and doc.data == {"description": "a\tb\nc"}
+
+
+@pytest.mark.parametrize("text", ["servable:\n  !!python/name:os.system : 1\n", '!!int "": 1\n',
+                                  "? !!binary aGk=\n: 1\n"])
+def test_a_bad_key_is_reported_on_its_mapping_without_an_internal_marker(text: str) -> None:
+    # Key problems carried the loader's internal path part "\0key", so a NUL byte was printed in the report.
+    doc, problems = load_text(text)
+    assert doc is None
+    assert "\0" not in problems[0].format_text()
+    assert problems[0].path == (("servable",) if text.startswith("servable") else ())
