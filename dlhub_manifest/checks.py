@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from .resources import spdx_identifiers
 
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")  # [0-9], not \d: Python's \d matches any script's digits
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
-_ORCID = re.compile(r"^(?:https://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
+_ORCID = re.compile(r"^(?:https://orcid\.org/)?([0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X])$")
 _SPDX_TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _SPDX_OPERATORS = {"AND", "OR", "WITH"}
 

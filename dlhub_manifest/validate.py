@@ -82,6 +82,9 @@ def _kind(value: Any) -> str:
 
 
 def _semantic(doc: Document, data: dict[str, Any], check_files: bool) -> Iterator[Diagnostic]:
+    version = data.get("version")
+    if isinstance(version, str) and not version.isascii():
+        yield _not_ascii(doc, ("version",), version, "1.2.0")
     yield from _check_creators(doc, data.get("creators"))
     yield from _check_related(doc, data.get("related"))
     lic = data.get("license")
@@ -108,10 +111,23 @@ def _check_creators(doc: Document, creators: Any) -> Iterator[Diagnostic]:
                                      _name_hint(name))
             orcid = creator.get("orcid")
             if isinstance(orcid, str):
-                bare = bare_orcid(orcid)
-                if bare and not orcid_checksum_ok(bare):
-                    yield doc.diagnostic(("creators", i, "orcid"), f"ORCID {orcid!r} has a wrong check digit",
-                                         "copy the iD from the person's ORCID page; a digit is likely mistyped")
+                yield from _check_orcid(doc, ("creators", i, "orcid"), orcid)
+
+
+def _check_orcid(doc: Document, path: FieldPath, orcid: str) -> Iterator[Diagnostic]:
+    if not orcid.isascii():
+        yield _not_ascii(doc, path, orcid, "0000-0002-1825-0097")
+        return
+    bare = bare_orcid(orcid)
+    if bare and not orcid_checksum_ok(bare):
+        yield doc.diagnostic(path, f"ORCID {orcid!r} has a wrong check digit",
+                             "copy the iD from the person's ORCID page; a digit is likely mistyped")
+
+
+def _not_ascii(doc: Document, path: FieldPath, value: str, example: str) -> Diagnostic:
+    # The schema's `\d` is Unicode-aware in Python: '1.2.1３' (a fullwidth 3) passes it, then reads as 1.2.13.
+    return doc.diagnostic(path, f"{value!r} has characters outside ASCII (look-alike digits or letters?)",
+                          f"type it with plain ASCII, e.g. {example}")
 
 
 def _name_hint(name: str) -> str:

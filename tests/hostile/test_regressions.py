@@ -166,3 +166,31 @@ def test_a_bad_key_is_reported_on_its_mapping_without_an_internal_marker(text: s
     assert doc is None
     assert "\0" not in problems[0].format_text()
     assert problems[0].path == (("servable",) if text.startswith("servable") else ())
+
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(("line", "field", "old", "new"), [
+    (6, "version", "", 'version: "1.2.1' + "3".translate(FULLWIDTH) + '"\n'),
+    (6, "version", "", 'version: "' + "1.2.0".translate(FULLWIDTH) + '"\n'),
+    (4, "creators[0].orcid", '["Ward, Logan"]', '[{name: "Ward, Logan", orcid: "' +
+     "0000-0002-1825-009".translate(FULLWIDTH) + 'X"}]'),
+])
+def test_look_alike_digits_are_refused_where_the_schema_says_digits(tmp_path: Path, line: int, field: str, old: str,
+                                                                    new: str) -> None:
+    # Python's \d matches fullwidth digits: "1.2.1３" passed the schema's version pattern and reads as 1.2.13.
+    text = SKLEARN.replace(old, new) if old else SKLEARN + new
+    (tmp_path / "dlhub.yaml").write_text(text)
+    (tmp_path / "m.pkl").write_bytes(b"x")
+    errors = validate_path(tmp_path)[1].errors
+    assert {(d.line, d.field) for d in errors} == {(line, field)}  # "１.２.０" also fails the pattern itself
+    assert any("outside ASCII" in d.message for d in errors)
+
+
+def test_a_doi_prefix_in_look_alike_digits_is_not_a_doi(tmp_path: Path) -> None:
+    (tmp_path / "dlhub.yaml").write_text(SKLEARN + 'related: [{doi: "10.' + "1000".translate(FULLWIDTH) + '/x"}]\n')
+    (tmp_path / "m.pkl").write_bytes(b"x")
+    errors = validate_path(tmp_path)[1].errors
+    assert [(d.line, d.field) for d in errors] == [(6, "related[0].doi")]
+    assert "is not a DOI" in errors[0].message
