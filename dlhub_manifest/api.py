@@ -29,7 +29,7 @@ def publish_servable(path: str | Path = ".", *, registry: str | Path | None = No
     from .publish import prepare_files, submit
 
     chosen = _target(registry, target)
-    task_id = submit(chosen, prepare_files(path, inspect=inspect))
+    task_id = submit(chosen, prepare_files(path, inspect=inspect, target=chosen))
     return _maybe_wait(chosen, task_id, wait, timeout)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from .manifest import Document
 from .targets.base import Target
 
 DONE = ("succeeded", "failed")
+FileStore = Callable[[Path, Callable[[int], object]], tuple[str, int]]
 
 
 class Progress:
@@ -77,24 +80,43 @@ def load_valid(path: str | Path) -> Document:
     return doc
 
 
+def local_store(target: Target) -> FileStore | None:
+    """For a registry on this machine: start its worker now (it loads while we hash) and return its one-pass
+    file store, which hashes and stores each file in a single read; None for a remote target."""
+    warm_up = getattr(target, "warm_up", None)
+    if warm_up is not None:
+        warm_up()
+    store: FileStore | None = getattr(target, "store_file", None)
+    return store
+
+
 def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress | None = None,
-                  use_cache: bool = True) -> Prepared:
-    """Validate, build and hash a project folder's publication (the files the manifest selects)."""
+                  use_cache: bool = True, target: Target | None = None) -> Prepared:
+    """Validate, build and hash a project folder's publication (the files the manifest selects).
+
+    Given the `target` it is for, a registry on this machine stores new files while they are hashed (see
+    `local_store`); without one (a dry run) nothing is written anywhere.
+    """
     from .build import build_document
     from .files import select_files
 
     progress = progress or Progress()
     doc = load_valid(path)
-    document = build_document(doc, inspect=inspect)
-    rels = select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name)
-    files = hash_files(doc.project_dir, rels, progress, use_cache)
+    store = local_store(target) if target is not None else None
+    # Building waits mostly on the inspection subprocess, so it runs while this thread hashes the files.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build") as pool:
+        building = pool.submit(build_document, doc, inspect=inspect)
+        rels = select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name)
+        files = hash_files(doc.project_dir, rels, progress, use_cache, store)
+        document = building.result()
     version = doc.data.get("version")
     return Prepared(document, str(doc.data["name"]), doc.project_dir, files, version,
                     version_source="manifest" if version else "")
 
 
-def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bool = True) -> list[FileEntry]:
-    """FileEntry for each path: remembered digests for unchanged files, streamed sha256 for the rest."""
+def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bool = True,
+               store: FileStore | None = None) -> list[FileEntry]:
+    """FileEntry for each path: remembered digests for unchanged files, streamed sha256 (or `store`) for the rest."""
     from .config import cache_dir
     from .files import file_mode
     from .hashcache import HashCache
@@ -106,7 +128,7 @@ def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bo
         known = {rel: cache.lookup(real, st) for rel, (real, st) in stats.items()}
         todo = [rel for rel, sha in known.items() if sha is None]
         started = time.time_ns()
-        fresh = _scan(project, todo, sum(stats[r][1].st_size for r in todo), len(rels), progress)
+        fresh = _scan(project, todo, sum(stats[r][1].st_size for r in todo), len(rels), progress, store)
         for entry in fresh:
             cache.remember(*stats[entry.path], entry.sha256, started)
     finally:
@@ -116,23 +138,42 @@ def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bo
     return sorted(reused + fresh, key=lambda e: e.path)
 
 
-def _scan(project: Path, todo: list[str], total: int, count: int, progress: Progress) -> list[FileEntry]:
-    """Hash `todo` with files.scan, turning its cumulative (done, total) callbacks into byte increments."""
+def _scan(project: Path, todo: list[str], total: int, count: int, progress: Progress,
+          store: FileStore | None) -> list[FileEntry]:
+    """Hash `todo` (storing it too when `store` is given), reporting bytes as they are read."""
+    unchanged = f" of {count}; {count - len(todo)} unchanged since last hashed" if len(todo) < count else ""
+    verb = "hashing and storing" if store else "hashing"
+    progress.stage(f"{verb} {len(todo)} file(s){unchanged} ({human_size(total)})")
+    progress.begin(verb, total)
+    try:
+        return _stored(project, todo, store, progress) if store else _hashed(project, todo, progress)
+    finally:
+        progress.end()
+
+
+def _hashed(project: Path, todo: list[str], progress: Progress) -> list[FileEntry]:
+    """files.scan, its cumulative (done, total) callbacks turned into byte increments."""
     from .files import scan
 
-    unchanged = f" of {count}; {count - len(todo)} unchanged since last hashed" if len(todo) < count else ""
-    progress.stage(f"hashing {len(todo)} file(s){unchanged} ({human_size(total)})")
     done = [0]
 
     def tick(now: int, _total: int) -> None:
         progress.advance(now - done[0])
         done[0] = now
 
-    progress.begin("hashing", total)
-    try:
-        return scan(project, todo, tick)
-    finally:
-        progress.end()
+    return scan(project, todo, tick)
+
+
+def _stored(project: Path, todo: list[str], store: FileStore, progress: Progress) -> list[FileEntry]:
+    from .files import file_mode
+    from .paths import resolve_inside
+
+    entries = []
+    for rel in todo:
+        real = resolve_inside(project, rel)
+        sha256, size = store(real, progress.advance)
+        entries.append(FileEntry(rel, size, sha256, file_mode(real)))
+    return entries
 
 
 def upload_missing(target: Target, prepared: Prepared, progress: Progress) -> int:
@@ -144,6 +185,9 @@ def upload_missing(target: Target, prepared: Prepared, progress: Progress) -> in
     missing = target.missing_blobs({f.sha256 for f in prepared.files})
     todo = list({f.sha256: f for f in prepared.files if f.sha256 in missing}.values())
     total = sum(f.size for f in todo)
+    if not todo:
+        progress.stage(f"nothing to upload: the registry holds all {len(prepared.files)} file(s)")
+        return 0
     progress.stage(f"uploading {len(todo)} new blob(s) ({human_size(total)}); "
                    f"{len(prepared.files) - len(todo)} file(s) already stored")
     progress.begin("uploading", total)

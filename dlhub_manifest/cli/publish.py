@@ -50,7 +50,7 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
     chosen = get_target(registry, target)
     progress = StderrProgress(quiet=fmt == "json")
     try:
-        prepared = _prepare(path, repo, ref, allow_dirty, not no_inspect, dry_run, progress)
+        prepared = _prepare(chosen, path, repo, ref, allow_dirty, not no_inspect, dry_run, progress)
     except InvalidManifestError as e:
         _report_problems(path, e)
         return 1
@@ -68,8 +68,8 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
     return follow(chosen, task_id, timeout, fmt)
 
 
-def _prepare(path: str, repo: bool, ref: str | None, allow_dirty: bool, inspect: bool, dry_run: bool,
-             progress: Progress) -> Prepared:
+def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty: bool, inspect: bool,
+             dry_run: bool, progress: Progress) -> Prepared:
     if repo:
         from ..publish_repo import prepare_repository
 
@@ -77,7 +77,8 @@ def _prepare(path: str, repo: bool, ref: str | None, allow_dirty: bool, inspect:
                                   progress=progress)
     from ..publish import prepare_files
 
-    return prepare_files(path, inspect=inspect, progress=progress)
+    # A dry run names no target: nothing may be written, not even blobs stored while hashing.
+    return prepare_files(path, inspect=inspect, progress=progress, target=None if dry_run else target)
 
 
 def _report_problems(path: str, error: InvalidManifestError) -> None:

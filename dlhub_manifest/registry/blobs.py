@@ -18,8 +18,10 @@ from typing import BinaryIO
 
 from ..errors import RegistryError, UsageError
 from ..fsutil import fsync_dir
+from .writer import BackgroundWriter
 
 CHUNK = 1 << 20
+THREADED_BYTES = 8 << 20  # below this a writer thread costs more than it saves
 BLOB_MODE = 0o444
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 Progress = Callable[[int], object]
@@ -152,19 +154,31 @@ def hash_blob(path: Path) -> str:
 
 def _copy_hashing(stream: BinaryIO, out: BinaryIO, limit: int | None,
                   progress: Progress | None) -> tuple[str, int]:
-    """Copy the stream (at most `limit + 1` bytes: one more reveals an over-long upload) while hashing it."""
+    """Copy the stream (at most `limit + 1` bytes: one more reveals an over-long upload) while hashing it.
+
+    Large copies write from a second thread, so hashing one chunk overlaps with writing the previous one.
+    """
+    expected = limit if limit is not None else _size_hint(stream)
     digest = hashlib.sha256()
     written = 0
-    while limit is None or written <= limit:
-        chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit + 1 - written))
-        if not chunk:
-            break
-        digest.update(chunk)
-        out.write(chunk)
-        written += len(chunk)
-        if progress is not None:
-            progress(len(chunk))
+    with BackgroundWriter(out) if expected >= THREADED_BYTES else contextlib.nullcontext(out) as sink:
+        while limit is None or written <= limit:
+            chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit + 1 - written))
+            if not chunk:
+                break
+            sink.write(chunk)
+            digest.update(chunk)
+            written += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
     return digest.hexdigest(), written
+
+
+def _size_hint(stream: BinaryIO) -> int:
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        return 0
 
 
 def _check(sha256: str, size: int, actual: str, written: int) -> None:

@@ -6,6 +6,7 @@ process is gone (same host), the task is queued again (up to MAX_ATTEMPTS) or fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
@@ -98,7 +99,9 @@ class TaskQueue:
                  idempotency_key, now, now))
             return task_id
 
-        return self.store.write(insert)
+        created = self.store.write(insert)
+        ring_doorbell(self.store.root)
+        return created
 
     def get(self, task_id: str) -> Task | None:
         """The task, or None."""
@@ -170,6 +173,17 @@ class TaskQueue:
             return len(dead)
 
         return self.store.write(sweep)
+
+
+def doorbell(root: Path) -> Path:
+    """A file whose modification time tells an idle worker that a task was queued (cheaper to watch than SQL)."""
+    return root / "doorbell"
+
+
+def ring_doorbell(root: Path) -> None:
+    """Touch the doorbell; a missed ring only delays the worker until its next database check."""
+    with contextlib.suppress(OSError):
+        doorbell(root).touch()
 
 
 def _append(conn: sqlite3.Connection, task_id: str, entry: dict[str, Any]) -> None:

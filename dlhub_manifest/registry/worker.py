@@ -23,12 +23,13 @@ from ..logsafe import RedactingFilter
 from .execute import execute
 from .service import RegistryService
 from .store import Store
-from .tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, new_worker_id
+from .tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, doorbell, new_worker_id
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "logs/worker.log"
-IDLE_SECONDS = 2.0
-POLL_SECONDS = 0.05
+IDLE_SECONDS = 5.0
+POLL_SECONDS = 0.02  # doorbell checks: a stat each
+QUERY_SECONDS = 1.0  # database checks while idle (a missed doorbell costs at most this)
 STARTUP_SECONDS = 2.0  # a new worker takes the lock well within this
 log = logging.getLogger("dlhub_manifest.worker")
 _spawned: dict[int, tuple[Path, float]] = {}  # pid → (registry, start time) of workers we started
@@ -63,6 +64,7 @@ def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float =
     service = RegistryService(root, lease_seconds=lease_seconds)
     worker = new_worker_id()
     _clean_leftovers(service)
+    _preload()
     ran = 0
     while lock is not None:
         ran += _drain(service, worker)
@@ -97,12 +99,26 @@ def _fail_quietly(queue: TaskQueue, task: Task, worker: str, text: str) -> None:
 
 
 def _wait_for_work(queue: TaskQueue, idle: float) -> bool:
+    """Wait up to `idle` seconds for a queued task: watch the doorbell often, ask the database now and then."""
+    bell = doorbell(queue.store.root)
+    rung = _mtime(bell)
     deadline = time.monotonic() + idle
+    next_query = 0.0
     while time.monotonic() < deadline:
-        if queue.pending():
-            return True
+        now_rung = _mtime(bell)
+        if now_rung != rung or time.monotonic() >= next_query:
+            rung, next_query = now_rung, time.monotonic() + QUERY_SECONDS
+            if queue.pending():
+                return True
         time.sleep(POLL_SECONDS)
     return False
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 @contextlib.contextmanager
@@ -127,14 +143,24 @@ def _heartbeat(root: Path, task: Task, worker: str, lease_seconds: float) -> Ite
         thread.join()
 
 
+def _preload() -> None:
+    """Load and compile the document checker now: a worker started early is then ready when the task comes."""
+    from ..build import check_document
+
+    check_document({})
+
+
 def _clean_leftovers(service: RegistryService) -> None:
     """Interrupted uploads and checkouts of dead workers (only we run now: we hold the lock)."""
     service.blobs.clean_tmp()
     shutil.rmtree(service.root / "work", ignore_errors=True)
 
 
-def spawn_worker(root: Path) -> int | None:
-    """Start a detached worker for `root` unless one is running; returns its pid (None when not needed)."""
+def spawn_worker(root: Path, idle: float = IDLE_SECONDS) -> int | None:
+    """Start a detached worker for `root` unless one is running; returns its pid (None when not needed).
+
+    `idle`: how long it waits for work before leaving (longer for one started ahead of a submission).
+    """
     _reap_spawned()
     starting = any(r == root and time.monotonic() - t < STARTUP_SECONDS for r, t in _spawned.values())
     if starting or worker_alive(root):
@@ -146,7 +172,7 @@ def spawn_worker(root: Path) -> int | None:
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_OPEN, 1, str(root / LOG_NAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
                (os.POSIX_SPAWN_DUP2, 1, 2)]
-    argv = [sys.executable, "-m", "dlhub_manifest.registry.worker", "--registry", str(root)]
+    argv = [sys.executable, "-m", "dlhub_manifest.registry.worker", "--registry", str(root), "--idle", str(idle)]
     # posix_spawn rather than subprocess: no Popen object to warn about a child that outlives us.
     pid = os.posix_spawn(sys.executable, argv, env, file_actions=actions, setsid=True)
     _spawned[pid] = (root, time.monotonic())

@@ -11,6 +11,8 @@ from ..registry.tasks import QUEUED
 from ..registry.worker import spawn_worker
 from .base import Progress
 
+WARM_IDLE_SECONDS = 60.0
+
 
 class LocalTarget:
     """Publishes to the registry folder `root` as the local user; queued tasks always have a worker."""
@@ -30,6 +32,16 @@ class LocalTarget:
     def upload_blob(self, path: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
         with path.open("rb") as fh:
             self.service.put_blob(fh, sha256, size, progress)
+
+    # Not part of Target: what only a registry on this machine can do (see publish.local_store).
+    def store_file(self, path: Path, progress: Progress | None = None) -> tuple[str, int]:
+        """Store a file's bytes while hashing them, in one pass; returns (sha256, size)."""
+        with path.open("rb") as fh:
+            return self.service.blobs.ingest(fh, progress)
+
+    def warm_up(self) -> None:
+        """Start the worker now, so it is loaded by the time the task is submitted (hashing may take a while)."""
+        spawn_worker(self.root, idle=WARM_IDLE_SECONDS)
 
     def publish(self, request: dict[str, Any]) -> str:
         task_id = self.service.publish(self.identity, request)

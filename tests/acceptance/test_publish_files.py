@@ -44,7 +44,8 @@ def test_publish_waits_and_the_version_is_listed_shown_and_found(run_cli: RunCli
     published = run_cli("publish", str(project), "--no-inspect", "--wait")
     assert published.stdout.startswith("task ")
     assert "succeeded: published" in published.stdout and "/demo@0.1.0 (3 files" in published.stdout
-    assert "hashing 3 file(s)" in published.stderr and "uploading 3 new blob(s)" in published.stderr
+    assert "hashing and storing 3 file(s)" in published.stderr
+    assert "nothing to upload: the registry holds all 3 file(s)" in published.stderr
 
     listed = json.loads(run_cli("list", "--format", "json").stdout)
     assert [(s["name"], s["latest"], s["versions"]) for s in listed] == [("demo", "0.1.0", ["0.1.0"])]

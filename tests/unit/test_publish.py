@@ -13,7 +13,7 @@ from publish_support import make_project
 from dlhub_manifest.errors import InvalidManifestError
 from dlhub_manifest.files import FileEntry
 from dlhub_manifest.plan import diff_documents, make_plan
-from dlhub_manifest.publish import Progress, hash_files, prepare_files, submit
+from dlhub_manifest.publish import Progress, hash_files, prepare_files, submit, upload_missing
 from dlhub_manifest.registry.service import Identity
 from dlhub_manifest.registry.worker import run_worker
 from dlhub_manifest.targets.local import LocalTarget
@@ -149,3 +149,12 @@ def test_diff_documents_ignores_registry_fields() -> None:
            "provenance": {"commit": "abc"}}
     changes = diff_documents(old, new)
     assert [(c.field, c.old, c.new) for c in changes] == [("datacite.subjects[0].subject", "a", "b")]
+
+
+def test_a_local_target_stores_new_files_while_they_are_hashed(tmp_path: Path) -> None:
+    target = InProcessTarget(tmp_path / "registry", ALICE)
+    prepared = prepare_files(make_project(tmp_path / "p", weights=b"x" * 100_000), inspect=False, target=target)
+    assert set(target.service.blobs.digests()) == {f.sha256 for f in prepared.files}
+    progress = Recorder()
+    assert upload_missing(target, prepared, progress) == 0
+    assert progress.stages == ["nothing to upload: the registry holds all 3 file(s)"]
