@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -69,9 +70,30 @@ def run(settings: Settings, host: str, port: int, *, worker: bool = True, log_le
 
     settings.root.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    with supervised_worker(settings.root) if worker else contextlib.nullcontext():
+    with _sigterm_exits(), supervised_worker(settings.root) if worker else contextlib.nullcontext():
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False,
                     timeout_graceful_shutdown=5)
+
+
+@contextlib.contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """Make SIGTERM raise SystemExit(143) in this block, so the worker is stopped before the process ends.
+
+    uvicorn re-raises the signal that stopped it once it has shut down; with SIGTERM's default action that
+    killed the process on the spot and left the worker (which never idles out) running for ever.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def exit_143(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_143)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
