@@ -10,7 +10,7 @@ FORMATS = ["text", "json", "github", "sarif"]
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text (compiler style), json, github (workflow annotations) or sarif (code scanning).")
 @click.option("--no-files", is_flag=True, help="Skip checks that files named in the manifest exist.")
