@@ -11,7 +11,7 @@ from ..registry.tasks import QUEUED
 from ..registry.worker import spawn_worker
 from .base import Progress
 
-WARM_IDLE_SECONDS = 60.0
+WARM_IDLE_SECONDS = 20.0
 
 
 class LocalTarget:
