@@ -209,7 +209,7 @@ def submit(target: Target, prepared: Prepared, progress: Progress | None = None)
 
 
 def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
-                  on_update: Any = None) -> dict[str, Any]:
+                  on_update: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
     """Poll the task until it succeeds or fails (`on_update(status)` after each poll); TaskTimeout after `timeout`."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.02

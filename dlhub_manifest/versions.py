@@ -59,11 +59,6 @@ def parse_version(text: str) -> Version:
     return Version(int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else (), build or "")
 
 
-def is_version(text: str) -> bool:
-    """Whether `text` is a valid semantic version."""
-    return isinstance(text, str) and _SEMVER.match(text) is not None
-
-
 def latest(versions: Iterable[str]) -> str | None:
     """The highest of `versions` by semver precedence (None when there are none)."""
     items = list(versions)

@@ -103,10 +103,6 @@ class BlobStore:
         os.replace(tmp, final)  # atomic; a concurrent writer of the same digest wrote the same bytes
         fsync_dir(final.parent)
 
-    def open(self, sha256: str) -> BinaryIO:
-        """The stored blob, open for reading (FileNotFoundError when it is not stored)."""
-        return self.path(sha256).open("rb")
-
     def digests(self) -> Iterator[str]:
         """Every stored digest (files whose name is not a digest are skipped; `strays` lists them)."""
         for path in self._blob_files():

@@ -60,7 +60,7 @@ def search_text(document: dict[str, Any], owner: str) -> str:
 
 
 def _words(document: dict[str, Any], owner: str) -> Iterator[str]:
-    dlhub, datacite = _block(document, "dlhub"), _block(document, "datacite")
+    dlhub, datacite = block(document, "dlhub"), block(document, "datacite")
     yield f"{owner}/{dlhub.get('name', '')}"
     yield from (str(t.get("title", "")) for t in _items(datacite, "titles"))
     yield from (str(d.get("description", "")) for d in _items(datacite, "descriptions"))
@@ -74,7 +74,8 @@ def _words(document: dict[str, Any], owner: str) -> Iterator[str]:
     yield from (str(r.get("relatedIdentifier", "")) for r in _items(datacite, "relatedIdentifiers"))
 
 
-def _block(document: dict[str, Any], key: str) -> dict[str, Any]:
+def block(document: dict[str, Any], key: str) -> dict[str, Any]:
+    """The mapping at `document[key]`, or an empty one when it is absent or not a mapping."""
     value = document.get(key)
     return value if isinstance(value, dict) else {}
 
@@ -86,7 +87,7 @@ def _items(block: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 def summary(document: dict[str, Any]) -> dict[str, Any]:
     """Title, description, creators, keywords and DOI: what listings show."""
-    datacite = _block(document, "datacite")
+    datacite = block(document, "datacite")
     titles = _items(datacite, "titles")
     descriptions = _items(datacite, "descriptions")
     return {

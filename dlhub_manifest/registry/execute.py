@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import DLHubManifestError, InvalidManifestError, RegistryError
 from .blobs import BlobStore
+from .document import block
 from .register import Registration, register
 from .request import PublishRequest, parse_request
 from .tasks import LeaseLost, Task, TaskQueue
@@ -45,14 +46,9 @@ def execute(ctx: Context, task: Task, worker: str) -> None:
         ctx.queue.fail(task.id, worker, str(e))
 
 
-def _block(document: dict[str, Any], key: str) -> dict[str, Any]:
-    value = document.get(key)
-    return value if isinstance(value, dict) else {}
-
-
 def _provenance(task: Task, document: dict[str, Any], source: str) -> dict[str, Any]:
     """The version's provenance record: the document's block plus how and by whom it was published."""
-    return {**_block(document, "provenance"), "source": source, "published_by": task.identity}
+    return {**block(document, "provenance"), "source": source, "published_by": task.identity}
 
 
 def _from_files(ctx: Context, task: Task, req: PublishRequest) -> Registration:
@@ -80,7 +76,7 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
 
     assert req.repository is not None
     repo = req.repository
-    if _block(req.document, "provenance").get("commit") != repo["commit"]:
+    if block(req.document, "provenance").get("commit") != repo["commit"]:
         raise PublicationFailed(f"the document's provenance does not name commit {repo['commit'][:12]}; "
                                 "build it from that commit (`dlhub-manifest publish --repo` does)")
     work = ctx.root / "work"

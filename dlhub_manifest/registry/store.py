@@ -12,7 +12,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -240,10 +240,3 @@ def loads(text: str | None) -> Any:
 def dumps(value: Any) -> str:
     """Value → canonical JSON column text (sorted keys, no spaces)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def with_store(root: Path, fn: Callable[[Store], T]) -> T:
-    """Run `fn` with a short-lived store, closing its connection afterwards."""
-    store = Store(root)
-    with closing(store):
-        return fn(store)
