@@ -73,6 +73,7 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
     registry must never run on code it was sent); it has to name that commit and that manifest.
     """
     from ..gitrepo import checkout_at
+    from ..remoteurl import strip_credentials
 
     assert req.repository is not None
     repo = req.repository
@@ -83,7 +84,7 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
     work.mkdir(exist_ok=True)
     checkout = Path(tempfile.mkdtemp(prefix="checkout-", dir=work))
     try:
-        ctx.queue.note(task.id, f"fetching {repo['url']} at {repo['commit'][:12]}")
+        ctx.queue.note(task.id, f"fetching {strip_credentials(repo['url'])} at {repo['commit'][:12]}")
         checkout_at(repo["url"], repo["commit"], checkout / "src")
         project, data = _manifest_in(checkout / "src", repo)
         if data.get("name") != req.name:

@@ -7,6 +7,8 @@ the same. Each thread gets its own SQLite connection; the service itself can be 
 from __future__ import annotations
 
 import getpass
+import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -35,9 +37,13 @@ class Identity:
 
     @classmethod
     def local(cls) -> Identity:
-        """The local user: `local:<login>`, publishing under the login name."""
-        login = getpass.getuser()
-        return cls(f"local:{login}", login)
+        """The local user: `local:<login>`, publishing under the login name (made safe for `OWNER/NAME`)."""
+        try:
+            login = getpass.getuser()
+        except (KeyError, OSError):  # no $USER and no passwd entry (some containers)
+            login = f"uid{os.getuid()}" if hasattr(os, "getuid") else "local"
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", login).strip("-") or "local"
+        return cls(f"local:{name}", name)
 
     def can_see(self, owner: str, document: dict[str, Any]) -> bool:
         """Owners see their servables; others see public ones or ones shared with their identity or groups."""
