@@ -51,9 +51,9 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
         progress.stage(f"pinned commit {commit[:12]}" + (f" (tag {tag})" if tag else ""))
         doc = _manifest_at(src, commit)
         version, version_source = _version(doc, tag)
-        # Provenance values are strings in the document schema, hence "true" rather than a boolean.
+        # `dirty` is recorded only when true: a clean tree is the norm and keeps documents as they were.
         provenance = {"repository": _provenance_url(src), "commit": commit, "ref": tag or ref,
-                      "dirty": "true" if dirty else None}
+                      "dirty": True if dirty else None}
         with _checkout(src, commit) as project:
             doc.project_dir = project
             document = build_document(doc, inspect=inspect, version=version, provenance=provenance)

@@ -73,7 +73,7 @@ def test_dirty_tree_is_refused_unless_allowed_and_then_the_commit_is_published(r
     status = published(run_cli, str(repo), "--allow-dirty")
     assert status["status"] == "succeeded", status["messages"]
     found = show(run_cli, "demo")
-    assert found["document"]["provenance"]["dirty"] == "true"
+    assert found["document"]["provenance"]["dirty"] is True  # a JSON boolean, as the document schema says
     assert found["document"]["datacite"]["titles"][0]["title"] == "Demo servable"  # dlhub.yaml at the commit
     weights = next(f for f in found["files"] if f["path"] == "weights.bin")
     assert weights["size"] == len(b"weights v1\n")  # the committed bytes, not the working tree's
