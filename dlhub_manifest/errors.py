@@ -46,3 +46,7 @@ class AuthError(DLHubManifestError):
     """Credentials are missing, invalid or not allowed to do this; exit code 4 like globus-cli."""
 
     exit_code = 4
+
+
+class InternalError(DLHubManifestError):
+    """A bug in dlhub-manifest itself, not in the user's input: the message says what broke and asks for a report."""

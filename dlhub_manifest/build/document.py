@@ -9,9 +9,10 @@ from typing import Any
 
 from .. import __version__
 from ..diagnostics import Diagnostic, Report
-from ..errors import InvalidManifestError
+from ..errors import InternalError, InvalidManifestError
 from ..manifest import Document, load_file
 from ..validate import validate_document
+from ..versions import parse_version
 from .check import check_document
 from .datacite import datacite_block
 from .dlhub_block import clean_path, dependencies, dlhub_block, other_files, pin_warnings
@@ -32,6 +33,12 @@ class BuildOptions:
     timeout: float = DEFAULT_TIMEOUT
     leave_out: Sequence[str] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        # A caller's version lands in the document as is: refuse a non-semver one as a usage error (exit 2)
+        # here, rather than let it fail the document's own schema check as if it were a builder bug.
+        if self.version is not None:
+            object.__setattr__(self, "version", str(parse_version(self.version)))
+
 
 def build_report(path: str | Path, options: BuildOptions = BuildOptions()) -> tuple[dict[str, Any] | None, Report]:
     """Build the document for a manifest file (or directory); the report holds every problem and warning."""
@@ -45,7 +52,10 @@ def build_report(path: str | Path, options: BuildOptions = BuildOptions()) -> tu
 
 
 def assemble(doc: Document, options: BuildOptions) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    """Validate, then build; returns the document (None when there are errors) and all diagnostics."""
+    """Validate, then build; returns the document (None when there are errors) and all diagnostics.
+
+    Raises InternalError when the document fails our own schema: that is a builder bug, not a user mistake.
+    """
     diagnostics = validate_document(doc)
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
@@ -70,9 +80,18 @@ def assemble(doc: Document, options: BuildOptions) -> tuple[dict[str, Any] | Non
     }
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
-    diagnostics += [doc.diagnostic((), f"internal: the built document is not valid: {p}",
-                                   "please report this with your dlhub.yaml") for p in check_document(document)]
+    _self_check(document)
     return document, diagnostics
+
+
+def _self_check(document: dict[str, Any]) -> None:
+    """Stop on a document our own schema refuses, so such a bug cannot hide until the registry refuses it."""
+    problems = check_document(document)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise InternalError("dlhub-manifest built a servable document that its own schema refuses: "
+                            + "; ".join(problems[:3]) + more + ". This is a bug in dlhub-manifest, not a mistake in "
+                            "your dlhub.yaml: please report it together with the manifest")
 
 
 def _files(doc: Document, inspection: Inspection, leave_out: Sequence[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
