@@ -65,14 +65,16 @@ def build_authenticator(tokens: Path | None, globus: GlobusServerConfig | None) 
 
 
 def run(settings: Settings, host: str, port: int, *, worker: bool = True, log_level: str = "info") -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM), then stop the worker."""
+    """Serve until interrupted, then stop the worker: Ctrl-C raises KeyboardInterrupt, SIGTERM SystemExit(143)."""
     import uvicorn
 
     settings.root.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=log_level, server_header=False,
+                            timeout_graceful_shutdown=5)
     with _sigterm_exits(), supervised_worker(settings.root) if worker else contextlib.nullcontext():
-        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False,
-                    timeout_graceful_shutdown=5)
+        # Not uvicorn.run(): it swallows the KeyboardInterrupt that Server re-raises after a Ctrl-C shutdown,
+        # so serve exited 0 when interrupted; the CLI turns it into exit 130.
+        uvicorn.Server(config).run()
 
 
 @contextlib.contextmanager
@@ -121,8 +123,9 @@ def supervised_worker(root: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _worker_process(root: Path) -> Iterator[subprocess.Popen[bytes]]:
+    # --parent: the worker exits when serve is gone, even if serve was SIGKILLed and could not stop it.
     argv = [sys.executable, "-m", "dlhub_manifest.registry.worker", "--registry", str(root),
-            "--idle", str(WORKER_IDLE)]
+            "--idle", str(WORKER_IDLE), "--parent", str(os.getpid())]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     try:
         yield proc

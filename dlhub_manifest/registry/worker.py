@@ -21,6 +21,7 @@ from typing import IO
 
 from ..logsafe import RedactingFilter
 from .execute import execute
+from .lifeline import die_with_parent, orphaned
 from .service import RegistryService
 from .store import Store
 from .tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, doorbell, new_worker_id
@@ -56,8 +57,10 @@ def worker_alive(root: Path) -> bool:
     return False
 
 
-def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float = LEASE_SECONDS) -> int:
-    """Run queued tasks until the queue stays empty for `idle` seconds; returns how many tasks ran."""
+def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float = LEASE_SECONDS,
+               parent: int | None = None) -> int:
+    """Run queued tasks until the queue stays empty for `idle` seconds (or `parent`, when given, is gone);
+    returns how many tasks ran."""
     lock = try_lock(root)
     if lock is None:
         return 0  # another worker is draining the queue
@@ -67,18 +70,18 @@ def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float =
     _preload()
     ran = 0
     while lock is not None:
-        ran += _drain(service, worker)
-        if _wait_for_work(service.queue, idle):
+        ran += _drain(service, worker, parent)
+        if _wait_for_work(service.queue, idle, parent):
             continue
         lock.close()
         # A client that saw the lock held relies on us to notice the task it queued just before we let go.
-        lock = try_lock(root) if service.queue.pending() else None
+        lock = try_lock(root) if service.queue.pending() and not orphaned(parent) else None
     return ran
 
 
-def _drain(service: RegistryService, worker: str) -> int:
+def _drain(service: RegistryService, worker: str, parent: int | None) -> int:
     ran = 0
-    while (task := service.queue.claim(worker)) is not None:
+    while not orphaned(parent) and (task := service.queue.claim(worker)) is not None:
         ran += 1
         log.info("task %s: running (attempt %d)", task.id, task.attempts)
         with _heartbeat(service.root, task, worker, service.lease_seconds):
@@ -98,13 +101,15 @@ def _fail_quietly(queue: TaskQueue, task: Task, worker: str, text: str) -> None:
         queue.fail(task.id, worker, text)
 
 
-def _wait_for_work(queue: TaskQueue, idle: float) -> bool:
-    """Wait up to `idle` seconds for a queued task: watch the doorbell often, ask the database now and then."""
+def _wait_for_work(queue: TaskQueue, idle: float, parent: int | None = None) -> bool:
+    """Wait up to `idle` seconds for a queued task: watch the doorbell often, ask the database now and then.
+
+    False at once when the followed parent is gone (checked on every poll: the fallback to PDEATHSIG)."""
     bell = doorbell(queue.store.root)
     rung = _mtime(bell)
     deadline = time.monotonic() + idle
     next_query = 0.0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not orphaned(parent):
         now_rung = _mtime(bell)
         if now_rung != rung or time.monotonic() >= next_query:
             rung, next_query = now_rung, time.monotonic() + QUERY_SECONDS
@@ -194,11 +199,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registry", required=True, type=Path, help="registry folder")
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds to wait for more work")
     parser.add_argument("--lease", type=float, default=LEASE_SECONDS, help="task lease length in seconds")
+    parser.add_argument("--parent", type=int, help="pid of the process that started this worker: exit when it "
+                        "is gone (serve's worker; the local registry's detached worker has none)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
-    ran = run_worker(args.registry.absolute(), idle=args.idle, lease_seconds=args.lease)
+    if args.parent is not None:
+        die_with_parent()
+    ran = run_worker(args.registry.absolute(), idle=args.idle, lease_seconds=args.lease, parent=args.parent)
+    if orphaned(args.parent):
+        log.info("the process that started this worker (pid %d) is gone", args.parent)
     log.info("exiting after %d task(s)", ran)
     return 0
 
