@@ -2,7 +2,8 @@
 
 Two sources, tried in order: a tokens file (self-hosting, tests) mapping a token, or `sha256:<hex>` of
 one, to `{id, username, groups}`; and Globus Auth token introspection with the server's confidential
-client. Introspection answers are cached for a short TTL so a busy client costs one call a minute.
+client. Introspection answers are cached for a short TTL so a busy client costs one call a minute; when
+Globus Auth cannot be reached, the caller is told to try again (HTTP 503) rather than refused or shown a 500.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -17,11 +19,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import UsageError
+from ..errors import DLHubManifestError, UsageError
 from ..logsafe import register_secret
 from .service import Identity
 
 IDENTITY_URN = "urn:globus:auth:identity:"
+UNAVAILABLE_STATUS = frozenset({429, 500, 502, 503, 504})  # Globus Auth answers that mean "not now"
+log = logging.getLogger("dlhub_manifest.registry.auth")
+
+
+class AuthUnavailable(DLHubManifestError):
+    """The service that checks tokens cannot be reached right now: neither a valid nor an invalid token."""
 
 
 class Authenticator(Protocol):
@@ -90,13 +98,17 @@ class GlobusIntrospection:
     """Globus Auth introspection with the server's confidential client, cached per token for `ttl` seconds."""
 
     def __init__(self, client_id: str, client_secret: str, *, ttl: float = 60.0, max_entries: int = 4096,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, retries: int = 1, timeout: float = 10.0) -> None:
         from globus_sdk import ConfidentialAppAuthClient
+        from globus_sdk.transport import RequestsTransport, RetryConfig
 
         register_secret(client_secret)
         self.client_id = client_id
+        # Few retries and a short timeout: a request waits on this call, and its client retries a 503 itself.
         self._client = ConfidentialAppAuthClient(client_id=client_id, client_secret=client_secret,
-                                                 app_name="dlhub-manifest-server")
+                                                 app_name="dlhub-manifest-server",
+                                                 transport=RequestsTransport(http_timeout=timeout),
+                                                 retry_config=RetryConfig(max_retries=retries, max_sleep=2))
         self._ttl, self._max, self._clock = ttl, max_entries, clock
         self._cache: OrderedDict[str, tuple[float, Identity | None]] = OrderedDict()
         self._lock = threading.Lock()
@@ -116,13 +128,28 @@ class GlobusIntrospection:
         return identity
 
     def _introspect(self, token: str) -> Identity | None:
-        data = self._client.oauth2_token_introspect(token, include="identity_set").data
+        data = self._ask_globus(token)
         if not data.get("active") or self.client_id not in (data.get("aud") or []):
             return None
         # ids as DLHub `visible_to` URNs, so a servable shared with a linked identity is visible too
         linked = (f"{IDENTITY_URN}{i}" for i in data.get("identity_set") or () if i != data["sub"])
         return Identity(id=f"{IDENTITY_URN}{data['sub']}", username=str(data.get("username") or data["sub"]),
                         groups=tuple(linked))
+
+    def _ask_globus(self, token: str) -> dict[str, Any]:
+        """The introspection answer; AuthUnavailable (never cached) when Globus Auth is down or unreachable."""
+        from globus_sdk import GlobusAPIError, NetworkError
+
+        try:
+            return dict(self._client.oauth2_token_introspect(token, include="identity_set").data)
+        except NetworkError as e:
+            reason = f"{type(e).__name__}: {e.__cause__ or e}"
+        except GlobusAPIError as e:
+            if e.http_status not in UNAVAILABLE_STATUS:
+                raise
+            reason = f"HTTP {e.http_status}"
+        log.warning("cannot reach Globus Auth to check a token (%s)", reason)  # an outage, not our bug: no traceback
+        raise AuthUnavailable("cannot reach Globus Auth to check the token; try again") from None
 
 
 class Chain:

@@ -23,6 +23,7 @@ from ..errors import (
     RegistryError,
     UsageError,
 )
+from .auth import AuthUnavailable
 from .service import Identity
 from .uploads import DigestMismatch, OffsetMismatch
 
@@ -31,6 +32,7 @@ T = TypeVar("T")
 
 # most specific first: the first matching class decides the status and the code
 STATUS: list[tuple[type[DLHubManifestError], int, str]] = [
+    (AuthUnavailable, 503, "auth_unavailable"),
     (OffsetMismatch, 409, "offset_mismatch"),
     (DigestMismatch, 422, "digest_mismatch"),
     (InvalidManifestError, 422, "invalid_document"),
