@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 # (block, field) pairs the registry fills or that describe the publication rather than the content.
@@ -56,22 +56,30 @@ def fill_registry_fields(document: dict[str, Any], *, owner: str, uuid: str, ver
 
 def search_text(document: dict[str, Any], owner: str) -> str:
     """Lower-cased text that `search` matches: name, title, description, creators, keywords, domains, DOIs."""
-    return "\n".join(_words(document, owner)).lower()
+    return "\n".join(line for lines in search_fields(document, owner).values() for line in lines).lower()
 
 
-def _words(document: dict[str, Any], owner: str) -> Iterator[str]:
+def search_fields(document: dict[str, Any], owner: str) -> dict[str, list[str]]:
+    """The searchable text by field, not lower-cased (the catalog ranks a match by the field it is in)."""
     dlhub, datacite = block(document, "dlhub"), block(document, "datacite")
-    yield f"{owner}/{dlhub.get('name', '')}"
-    yield from (str(t.get("title", "")) for t in _items(datacite, "titles"))
-    yield from (str(d.get("description", "")) for d in _items(datacite, "descriptions"))
-    for creator in _items(datacite, "creators"):
-        yield " ".join(str(creator.get(k, "")) for k in ("creatorName", "familyName", "givenName"))
-    yield from (str(s.get("subject", "")) for s in _items(datacite, "subjects"))
-    yield from (str(d) for d in dlhub.get("domains", []) if isinstance(d, str))
     identifier = datacite.get("identifier")
-    if isinstance(identifier, dict):
-        yield str(identifier.get("identifier", ""))
-    yield from (str(r.get("relatedIdentifier", "")) for r in _items(datacite, "relatedIdentifiers"))
+    return {
+        "name": [f"{owner}/{dlhub.get('name', '')}"],
+        "title": [str(t.get("title", "")) for t in _items(datacite, "titles")],
+        "description": [str(d.get("description", "")) for d in _items(datacite, "descriptions")],
+        "creators": [" ".join(str(c.get(k, "")) for k in ("creatorName", "familyName", "givenName"))
+                     for c in _items(datacite, "creators")],
+        "keywords": [str(s.get("subject", "")) for s in _items(datacite, "subjects")],
+        "domains": [str(d) for d in dlhub.get("domains", []) if isinstance(d, str)],
+        "identifiers": ([str(identifier.get("identifier", ""))] if isinstance(identifier, dict) else [])
+        + [str(r.get("relatedIdentifier", "")) for r in _items(datacite, "relatedIdentifiers")],
+    }
+
+
+def visible_to(document: dict[str, Any]) -> list[str]:
+    """Who may see a version: its `dlhub.visible_to` principals, `["public"]` when it names none."""
+    value = block(document, "dlhub").get("visible_to")
+    return [str(p) for p in value] if isinstance(value, list) and value else ["public"]
 
 
 def block(document: dict[str, Any], key: str) -> dict[str, Any]:

@@ -11,16 +11,18 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, UsageError
 from ..versions import parse_version
+from . import browse
 from . import store as q
 from .blobs import BlobStore, Progress, check_digest
-from .document import summary
+from .browse import MAX_LIMIT, SEARCH_LIMIT
+from .document import visible_to
 from .execute import Context
 from .request import parse_request, to_json
 from .store import Store
@@ -47,8 +49,11 @@ class Identity:
 
     def can_see(self, owner: str, document: dict[str, Any]) -> bool:
         """Owners see their servables; others see public ones or ones shared with their identity or groups."""
-        visible = document.get("dlhub", {}).get("visible_to") or ["public"]
-        return owner == self.username or bool({"public", self.id, *self.groups} & set(visible))
+        return owner == self.username or bool({"public", self.id, *self.groups} & set(visible_to(document)))
+
+    def viewer(self) -> browse.Viewer:
+        """The same rule for the catalog's SQL."""
+        return browse.Viewer(self.username, (self.id, *self.groups))
 
 
 class RegistryService:
@@ -103,13 +108,25 @@ class RegistryService:
         return task.public()
 
     def list_servables(self, identity: Identity) -> list[dict[str, Any]]:
-        """Every servable the caller can see, with its latest version's summary."""
-        return [item for item, _ in self._latest_all(identity)]
+        """Every servable the caller can see, by OWNER/NAME, with its latest version's summary."""
+        return self._read(lambda conn: browse.list_page(conn, identity.viewer(), None, None)).items()
 
-    def search(self, identity: Identity, text: str) -> list[dict[str, Any]]:
-        """Servables whose latest version mentions every word of `text` (title, description, creators, ...)."""
-        words = text.lower().split()
-        return [item for item, haystack in self._latest_all(identity) if all(w in haystack for w in words)]
+    def list_page(self, identity: Identity, *, limit: int = MAX_LIMIT, after: str | None = None) -> browse.Listing:
+        """At most `limit` servables after the servable `after` (`OWNER/NAME`: the previous page's `next`);
+        the listing's `next` is None on the last page."""
+        _check_limit(limit)
+        cursor = _parse_after(after)
+        return self._read(lambda conn: browse.list_page(conn, identity.viewer(), limit, cursor))
+
+    def search(self, identity: Identity, text: str, *, limit: int | None = SEARCH_LIMIT) -> list[dict[str, Any]]:
+        """Visible servables whose latest version mentions every word of `text` (title, description, creators,
+        keywords, domains, DOIs, OWNER/NAME), best match first; at most `limit` (None: all)."""
+        return self.search_page(identity, text, limit=limit).items()
+
+    def search_page(self, identity: Identity, text: str, *, limit: int | None = SEARCH_LIMIT) -> browse.Listing:
+        """`search` as stored summaries (the HTTP app serves them without decoding)."""
+        _check_limit(limit)
+        return self._read(lambda conn: browse.search(conn, identity.viewer(), text, limit))
 
     def get_servable(self, identity: Identity, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
         """One version (default the latest) with its document, file index and provenance, plus every version."""
@@ -131,18 +148,27 @@ class RegistryService:
         return {"id": identity.id, "username": identity.username, "groups": list(identity.groups),
                 "registry": str(self.root)}
 
-    def _latest_all(self, identity: Identity) -> list[tuple[dict[str, Any], str]]:
+    def _read(self, query: Callable[[sqlite3.Connection], browse.Listing]) -> browse.Listing:
+        """Run a catalog query; a registry that does not exist yet is empty (and is not created)."""
         if not self.store.exists():
-            return []
-        out = []
+            return browse.Listing([])
         with self.store.snapshot() as conn:
-            for servable in q.all_servables(conn):
-                rows = q.version_rows(conn, servable["id"])
-                row = _pick(rows, None)
-                if row is not None and identity.can_see(servable["owner"], q.loads(row["document"])):
-                    info = _version_info(servable["owner"], servable["name"], row, rows)
-                    out.append(({**info, **summary(q.loads(row["document"]))}, row["search_text"]))
-        return out
+            return query(conn)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"limit must be between 1 and {MAX_LIMIT} (got {limit}); page through longer lists")
+
+
+def _parse_after(after: str | None) -> tuple[str, str] | None:
+    """`OWNER/NAME` → (owner, name); names never hold a slash, so the last one splits."""
+    if after is None:
+        return None
+    owner, slash, name = after.rpartition("/")
+    if not slash or not owner or not name:
+        raise UsageError(f"after must be OWNER/NAME, the last servable of the previous page (got {after!r})")
+    return owner, name
 
 
 def _pick(rows: list[sqlite3.Row], version: str | None) -> sqlite3.Row | None:

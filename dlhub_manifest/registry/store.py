@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import RegistryError
+from . import catalog
+from .sqlscript import run_script
 
 T = TypeVar("T")
 DB_NAME = "registry.sqlite3"
@@ -74,8 +76,13 @@ CREATE INDEX tasks_status ON tasks (status, created_at);
 CREATE UNIQUE INDEX tasks_idempotency ON tasks (identity, idempotency_key) WHERE idempotency_key IS NOT NULL;
 """
 
-# Append-only: migration N brings a database from user_version N-1 to N.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+
+def _v1(conn: sqlite3.Connection) -> None:
+    run_script(conn, _V1)
+
+
+# Append-only: migration N brings a database from user_version N-1 to N (inside one transaction).
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, catalog.migrate)
 
 
 class Store:
@@ -163,10 +170,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if current > len(MIGRATIONS):
             raise RegistryError(f"{path} was written by a newer dlhub-manifest (schema {current}, this one knows "
                                 f"{len(MIGRATIONS)}); upgrade dlhub-manifest")
-        for number in range(current, len(MIGRATIONS)):
-            for statement in MIGRATIONS[number].split(";"):
-                if statement.strip():
-                    c.execute(statement)
+        for migration in MIGRATIONS[current:]:
+            migration(c)
         c.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
 
     if conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS):
@@ -192,11 +197,6 @@ def ensure_servable(conn: sqlite3.Connection, owner: str, name: str, uuid: str, 
     return row
 
 
-def all_servables(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """Every servable, ordered by owner and name."""
-    return conn.execute("SELECT * FROM servables ORDER BY owner, name").fetchall()
-
-
 def version_rows(conn: sqlite3.Connection, servable_id: int) -> list[sqlite3.Row]:
     """Every version of a servable (unordered: callers sort by semver precedence)."""
     return conn.execute("SELECT * FROM versions WHERE servable_id = ?", (servable_id,)).fetchall()
@@ -210,7 +210,8 @@ def version_row(conn: sqlite3.Connection, servable_id: int, version: str) -> sql
 
 
 def insert_version(conn: sqlite3.Connection, row: dict[str, Any], files: Iterable[dict[str, Any]]) -> int:
-    """Insert a version and its file index; the caller's transaction makes both appear at once."""
+    """Insert a version, its file index and the servable's new catalog rows; the caller's transaction makes
+    them appear at once."""
     cur = conn.execute(
         "INSERT INTO versions (servable_id, version, document, content_digest, provenance, search_text, "
         "created_at, task_id) VALUES (:servable_id, :version, :document, :content_digest, :provenance, "
@@ -218,6 +219,7 @@ def insert_version(conn: sqlite3.Connection, row: dict[str, Any], files: Iterabl
     version_id = int(cur.lastrowid or 0)
     conn.executemany("INSERT INTO version_files (version_id, path, sha256, size, mode) VALUES (?, ?, ?, ?, ?)",
                      [(version_id, f["path"], f["sha256"], f["size"], f["mode"]) for f in files])
+    catalog.refresh(conn, row["servable_id"])
     return version_id
 
 
