@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RegistryError, UsageError
+from .registry.browse import SEARCH_LIMIT
 from .targets import resolve_target
 from .targets.base import Target
 
@@ -41,7 +42,8 @@ def publish_repository(repository: str | Path = ".", *, ref: str | None = None, 
     from .publish_repo import prepare_repository
 
     chosen = _target(registry, target)
-    task_id = submit(chosen, prepare_repository(str(repository), ref=ref, allow_dirty=allow_dirty, inspect=inspect))
+    prepared = prepare_repository(str(repository), ref=ref, allow_dirty=allow_dirty, inspect=inspect, target=chosen)
+    task_id = submit(chosen, prepared)
     return _maybe_wait(chosen, task_id, wait, timeout)
 
 
@@ -141,9 +143,11 @@ def describe_methods(name: str, method: str | None = None, *, registry: str | Pa
     return found
 
 
-def search(query: str, *, registry: str | Path | None = None, target: str | None = None) -> list[dict[str, Any]]:
-    """Servables whose title, description, creators, keywords or DOIs mention every word of `query`."""
-    return _target(registry, target).search(query)
+def search(query: str, *, limit: int = SEARCH_LIMIT, registry: str | Path | None = None,
+           target: str | None = None) -> list[dict[str, Any]]:
+    """The best `limit` servables whose title, name, description, creators, keywords or DOIs mention every word
+    of `query`, best first."""
+    return _target(registry, target).search(query, limit)
 
 
 def parse_servable_ref(text: str, default_owner: str) -> tuple[str, str, str | None]:

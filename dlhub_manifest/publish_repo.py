@@ -2,7 +2,9 @@
 
 The client refuses a dirty tree (unless allowed, which the provenance records), reads the manifest at the
 pinned commit rather than the working tree, and builds the document from a checkout of that commit, exactly
-with the same inspection `build` does; the worker then fetches the same commit and stores its files.
+with the same inspection `build` does; the worker then fetches the same commit and stores its files. A local
+registry fetches a local repository from its folder; a registry over HTTP cannot read this machine's folders,
+so it is sent the repository's `origin` URL (and fails the task, saying so, if the commit was not pushed).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from .publish import Prepared, Progress, hash_files
 if TYPE_CHECKING:
     from git import Repo
 
+    from .targets.base import Target
+
 
 @dataclass(frozen=True)
 class Source:
@@ -34,10 +38,12 @@ class Source:
 
 
 def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool = False, inspect: bool = True,
-                       with_files: bool = False, progress: Progress | None = None) -> Prepared:
+                       with_files: bool = False, progress: Progress | None = None,
+                       target: Target | None = None) -> Prepared:
     """Pin `ref` (default HEAD) of the repository at `source` (path or URL) and build its document there.
 
-    `with_files` also selects and hashes the files at that commit (for a dry-run plan).
+    `with_files` also selects and hashes the files at that commit (for a dry-run plan). `target`: the registry
+    it is for (default: one on this machine); one elsewhere is sent a URL it can fetch, never a local path.
     """
     from .build import build_document
     from .gitrepo import is_dirty, require_clean, resolve_ref
@@ -49,6 +55,7 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
             require_clean(src.repo)
         commit, tag = resolve_ref(src.repo, ref)
         progress.stage(f"pinned commit {commit[:12]}" + (f" (tag {tag})" if tag else ""))
+        fetch_url = _fetch_url(src, target, progress)
         doc = _manifest_at(src, commit)
         version, version_source = _version(doc, tag)
         # `dirty` is recorded only when true: a clean tree is the norm and keeps documents as they were.
@@ -58,7 +65,7 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
             doc.project_dir = project
             document = build_document(doc, inspect=inspect, version=version, provenance=provenance)
             files = _files_at(project, doc.data, progress) if with_files else []
-    repository = {"url": src.fetch_url, "commit": commit, **({"ref": tag or ref} if tag or ref else {}),
+    repository = {"url": fetch_url, "commit": commit, **({"ref": tag or ref} if tag or ref else {}),
                   **({"path": src.subdir} if src.subdir else {})}
     return Prepared(document, str(doc.data["name"]), None, files, version, repository, version_source)
 
@@ -79,6 +86,36 @@ def _opened(source: str) -> Iterator[Source]:
     folder = Path(source).resolve()
     subdir = "" if folder == top else folder.relative_to(top).as_posix()
     yield Source(repo, str(top), subdir, True)
+
+
+def _fetch_url(src: Source, target: Target | None, progress: Progress) -> str:
+    """Where the registry's worker fetches the commit: the folder for a local registry, else a remote URL."""
+    from .remoteurl import strip_credentials
+
+    if target is None or _on_this_machine(target):
+        return src.fetch_url
+    url = _origin_url(src) if src.local else src.fetch_url  # a URL given on the command line is sent as given
+    progress.stage(f"the registry will fetch the commit from {strip_credentials(url)}")
+    return url
+
+
+def _on_this_machine(target: Target) -> bool:
+    from .targets.local import LocalTarget
+
+    return isinstance(target, LocalTarget)
+
+
+def _origin_url(src: Source) -> str:
+    """The normalised, credential-free `origin` URL; refused when there is none (a path is no use remotely)."""
+    from .gitrepo import GitRepoError, remote_url
+
+    url = remote_url(src.repo)
+    if url is None:
+        raise GitRepoError(f"the repository at {src.fetch_url} has no `origin` remote, and a registry over HTTP "
+                           "cannot read a folder on this machine: push the commit to a remote the registry can "
+                           "read (git remote add origin URL && git push origin HEAD), or publish the files "
+                           "without --repo")
+    return url
 
 
 def _is_scp_like(source: str) -> bool:

@@ -74,7 +74,7 @@ def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty
         from ..publish_repo import prepare_repository
 
         return prepare_repository(path, ref=ref, allow_dirty=allow_dirty, inspect=inspect, with_files=dry_run,
-                                  progress=progress)
+                                  progress=progress, target=target)
     from ..publish import prepare_files
 
     # A dry run names no target: nothing may be written, not even blobs stored while hashing.

@@ -76,6 +76,10 @@ def test_publish_a_git_repository(server: Server, tmp_path: Path) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(repo)]
     for step in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "model"], ["tag", "v2.1.0"]):
         subprocess.run([*git, *step], check=True)
+    # A registry over HTTP fetches from the remote, not from this folder: give it an origin it can read.
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    subprocess.run([*git, "remote", "add", "origin", bare.as_uri()], check=True)
     done = json.loads(cli(tmp_path, "alice", "publish", "--repo", str(repo), "--target", server.url, "--wait",
                           "--no-inspect", "--format", "json"))
     assert done["status"] == "succeeded", done
