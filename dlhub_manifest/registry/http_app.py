@@ -21,6 +21,7 @@ from ..errors import AuthError, DLHubManifestError
 from ..resources import data_dir
 from . import http_blobs
 from .auth import Authenticator
+from .browse import MAX_LIMIT, SEARCH_LIMIT, Listing
 from .http_common import HTTPProblem, call, identity_of, json_body, on_library_error, on_problem, on_unexpected
 from .service import Identity, RegistryService
 from .uploads import UploadArea
@@ -102,9 +103,14 @@ async def task(request: Request) -> JSONResponse:
     return JSONResponse(await call(request.app.state.service.task, identity, request.path_params["task_id"]))
 
 
-async def servables(request: Request) -> JSONResponse:
+async def servables(request: Request) -> Response:
+    """`GET /servables?limit=N&after=OWNER/NAME`: one page by OWNER/NAME; `next` is the next page's `after`."""
     identity = await identity_of(request)
-    return JSONResponse({"servables": await call(request.app.state.service.list_servables, identity)})
+    service: RegistryService = request.app.state.service
+    limit = _int_param(request, "limit", MAX_LIMIT)
+    after = request.query_params.get("after")
+    page = await call(lambda: service.list_page(identity, limit=limit, after=after))
+    return _listing_response("servables", page)
 
 
 async def servable(request: Request) -> JSONResponse:
@@ -122,10 +128,33 @@ async def versions(request: Request) -> JSONResponse:
     return JSONResponse({"servable": found["servable"], "versions": found["versions"], "latest": found["latest"]})
 
 
-async def search(request: Request) -> JSONResponse:
+async def search(request: Request) -> Response:
+    """`GET /search?q=words&limit=N`: the best `limit` matches (default SEARCH_LIMIT)."""
     identity = await identity_of(request)
+    service: RegistryService = request.app.state.service
     text = request.query_params.get("q", "")
-    return JSONResponse({"results": await call(request.app.state.service.search, identity, text)})
+    limit = _int_param(request, "limit", SEARCH_LIMIT)
+    found = await call(lambda: service.search_page(identity, text, limit=limit))
+    return _listing_response("results", found, paged=False)
+
+
+def _listing_response(key: str, listing: Listing, *, paged: bool = True) -> Response:
+    """`{key: [...], "next": ...}` from the summaries' stored JSON text (10,000 of them are not re-encoded)."""
+    tail = f',"next":{json.dumps(listing.next, ensure_ascii=False)}' if paged else ""
+    return Response(f'{{"{key}":{listing.json_array()}{tail}}}', media_type="application/json")
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    """A whole-number query parameter (400 when it is something else); range checks are the service's."""
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        if text.isascii() and text.isdigit():
+            return int(text)
+    except ValueError:  # more digits than int() accepts
+        pass
+    raise HTTPProblem(400, "bad_request", f"`{name}` must be a positive whole number (got {text[:40]!r})")
 
 
 ROUTES = [

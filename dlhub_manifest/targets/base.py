@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..registry.browse import SEARCH_LIMIT
+
 Progress = Callable[[int], object]
 
 
@@ -38,8 +40,8 @@ class Target(Protocol):
     def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
         """One version (default the latest): document, files, versions, provenance."""
 
-    def search(self, text: str) -> list[dict[str, Any]]:
-        """Servables matching every word of `text`."""
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+        """The best `limit` servables matching every word of `text`, best first."""
 
     def whoami(self) -> dict[str, Any]:
         """The identity the registry sees."""

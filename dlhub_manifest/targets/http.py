@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AuthError, ConflictError, NotFoundError, RegistryError, UsageError
+from ..registry.browse import SEARCH_LIMIT
 from ..userconfig import TargetConfig, resolve_target_config
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ..auth import AuthInfo, Credentials
     from .http_client import RegistryClient
 
+LIST_PAGE = 1000  # servables per request when listing: bounded responses, few round trips
 STATUS_ERRORS: dict[int, type[RegistryError] | type[UsageError]] = {
     400: UsageError, 404: NotFoundError, 409: ConflictError, 413: UsageError, 422: RegistryError,
 }
@@ -102,16 +104,24 @@ class HttpTarget:
             return self.client.task(task_id)
 
     def list_servables(self) -> list[dict[str, Any]]:
+        """Every visible servable, LIST_PAGE at a time (a registry without paging answers in one page)."""
+        found: list[dict[str, Any]] = []
+        after: str | None = None
         with self._errors():
-            return list(self.client.list_servables()["servables"])
+            while True:
+                page = self.client.list_servables(LIST_PAGE, after)
+                found += page["servables"]
+                after = page.get("next")
+                if not after:
+                    return found
 
     def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
         with self._errors():
             return self.client.get_servable(owner, name, version)
 
-    def search(self, text: str) -> list[dict[str, Any]]:
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
         with self._errors():
-            return list(self.client.search(text)["results"])
+            return list(self.client.search(text, limit)["results"])
 
     def whoami(self) -> dict[str, Any]:
         with self._errors():

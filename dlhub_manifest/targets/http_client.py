@@ -112,18 +112,19 @@ class RegistryClient(globus_sdk.BaseClient):
         """`GET /tasks/{task_id}`."""
         return self._json(self.get(f"tasks/{task_id}"))
 
-    def list_servables(self) -> dict[str, Any]:
-        """`GET /servables`: every servable visible to the caller."""
-        return self._json(self.get("servables"))
+    def list_servables(self, limit: int, after: str | None = None) -> dict[str, Any]:
+        """`GET /servables?limit=N[&after=OWNER/NAME]`: a page of the servables the caller sees, and `next`."""
+        params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
+        return self._json(self.get("servables", query_params=params))
 
     def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
         """`GET /servables/{owner}/{name}[/versions/{version}]`."""
         path = f"servables/{owner}/{name}" + (f"/versions/{version}" if version else "")
         return self._json(self.get(path))
 
-    def search(self, text: str) -> dict[str, Any]:
-        """`GET /search?q=text`."""
-        return self._json(self.get("search", query_params={"q": text}))
+    def search(self, text: str, limit: int) -> dict[str, Any]:
+        """`GET /search?q=text&limit=N`: the best `limit` matches."""
+        return self._json(self.get("search", query_params={"q": text, "limit": limit}))
 
     @contextlib.contextmanager
     def _without_retries(self) -> Iterator[None]:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..registry.browse import SEARCH_LIMIT
 from ..registry.service import Identity, RegistryService
 from ..registry.tasks import QUEUED
 from ..registry.worker import spawn_worker
@@ -60,8 +61,8 @@ class LocalTarget:
     def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
         return self.service.get_servable(self.identity, owner, name, version)
 
-    def search(self, text: str) -> list[dict[str, Any]]:
-        return self.service.search(self.identity, text)
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+        return self.service.search(self.identity, text, limit=limit)
 
     def whoami(self) -> dict[str, Any]:
         return self.service.whoami(self.identity)
