@@ -10,6 +10,8 @@ from typing import Any
 
 from .errors import RegistryError, UsageError
 from .registry.browse import SEARCH_LIMIT
+from .servable_ref import parse_servable_ref as parse_servable_ref  # re-exported: part of the API
+from .servable_ref import split_servable_ref
 from .targets import resolve_target
 from .targets.base import Target
 
@@ -125,8 +127,9 @@ def get_servables(only_latest_version: bool = True, *, registry: str | Path | No
 def describe_servable(name: str, *, registry: str | Path | None = None, target: str | None = None) -> dict[str, Any]:
     """The document of `owner/name` (latest version) or `owner/name@version`."""
     chosen = _target(registry, target)
-    owner, short, version = parse_servable_ref(name, str(chosen.whoami()["username"]))
-    document: dict[str, Any] = chosen.get_servable(owner, short, version)["document"]
+    ref = split_servable_ref(name)  # checked before any request; only NAME alone needs to ask who we are
+    owner = ref.owner or str(chosen.whoami()["username"])
+    document: dict[str, Any] = chosen.get_servable(owner, ref.name, ref.version)["document"]
     return document
 
 
@@ -148,12 +151,3 @@ def search(query: str, *, limit: int = SEARCH_LIMIT, registry: str | Path | None
     """The best `limit` servables whose title, name, description, creators, keywords or DOIs mention every word
     of `query`, best first."""
     return _target(registry, target).search(query, limit)
-
-
-def parse_servable_ref(text: str, default_owner: str) -> tuple[str, str, str | None]:
-    """`owner/name@version` → (owner, name, version); the owner defaults to the caller's namespace."""
-    ref, at, version = text.partition("@")
-    owner, _, name = ref.rpartition("/")
-    if not name or "/" in owner or (at and not version):
-        raise UsageError(f"{text!r} is not OWNER/NAME[@VERSION] (for example {default_owner}/iris-classifier@1.0.0)")
-    return owner or default_owner, name, version or None

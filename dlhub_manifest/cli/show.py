@@ -17,13 +17,17 @@ from ._registry_opts import echo_json, format_option, get_target, short, target_
 def show_command(servable: str, registry: Path | None, target: str | None, fmt: str) -> int:
     """Show OWNER/NAME[@VERSION] (default the latest version; OWNER defaults to you).
 
+    SERVABLE is OWNER/NAME, NAME (your own), OWNER/NAME@VERSION or NAME@VERSION; an owner may be a
+    Globus username such as alice@globusid.org.
+
     Example: dlhub-manifest show alice/iris-classifier@1.0.0 --format json
     """
-    from ..api import parse_servable_ref
+    from ..servable_ref import split_servable_ref
 
+    ref = split_servable_ref(servable)  # a bad reference is a usage error before any request is made
     chosen = get_target(registry, target)
-    owner, name, version = parse_servable_ref(servable, str(chosen.whoami()["username"]))
-    found = chosen.get_servable(owner, name, version)
+    owner = ref.owner or str(chosen.whoami()["username"])
+    found = chosen.get_servable(owner, ref.name, ref.version)
     if fmt == "json":
         echo_json(found)
     else:

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import globus_sdk
 from globus_sdk.transport import RequestsTransport, RetryConfig
@@ -119,7 +120,9 @@ class RegistryClient(globus_sdk.BaseClient):
 
     def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
         """`GET /servables/{owner}/{name}[/versions/{version}]`."""
-        path = f"servables/{owner}/{name}" + (f"/versions/{version}" if version else "")
+        parts = ["servables", owner, name, *(["versions", version] if version else [])]
+        # Each segment quoted: an owner is any namespace (a Globus username has `@`, a tokens-file one maybe more).
+        path = "/".join(quote(part, safe="@+") for part in parts)
         return self._json(self.get(path))
 
     def search(self, text: str, limit: int) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def test_show_unknown_servable_and_bad_reference(registry: Path) -> None:
     missing = run_main("show", "someone/nothing", env_root=registry)
     assert missing.returncode == 1 and "someone/nothing is not in the registry" in missing.stderr
     bad = run_main("show", "a/b/c", env_root=registry)
-    assert bad.returncode == 2 and "OWNER/NAME[@VERSION]" in bad.stderr
+    assert bad.returncode == 2 and "'a/b/c' is not a servable reference: it has more than one '/'" in bad.stderr
 
 
 def test_registry_check_fails_on_a_corrupt_blob(run_cli: RunCli, registry: Path, tmp_path: Path) -> None:
