@@ -100,6 +100,8 @@ def _tensors(tensors: list[Tensor], side: str) -> Argument:
 def _summary(model: KerasModel) -> str:
     """A deterministic one-line-per-layer summary (Keras's own summary needs Keras and varies by version)."""
     lines = [f"{model.kind} model '{model.name}'"]
+    if model.backend:  # a fact about the file, not a dependency: the deployer picks the backend (KERAS_BACKEND)
+        lines.append(f"saved with the {model.backend} backend")
     lines += [f"{name} ({cls}): {_shape_text(shape)}" for name, cls, shape in model.layers]
     return "\n".join(lines)
 

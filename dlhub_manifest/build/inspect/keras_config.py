@@ -1,8 +1,10 @@
 """Read a saved Keras model's own configuration without Keras or TensorFlow, and infer its tensor shapes.
 
 A `.keras` file is a zip holding `config.json` and `metadata.json`; an `.h5` file carries the same JSON in
-its `model_config` attribute. Shapes follow the layer graph: inputs from `InputLayer`, then a rule per common
-layer class. A layer without a rule leaves the shape unknown (`None`), and the caller falls back.
+its `model_config` attribute. Both say which Keras version saved the model (`keras_version`); `.h5` files
+(and perhaps a future `metadata.json`) also name the backend it ran on. Shapes follow the layer graph: inputs
+from `InputLayer`, then a rule per common layer class. A layer without a rule leaves the shape unknown
+(`None`), and the caller falls back.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class KerasModel:
     outputs: list[Tensor] = field(default_factory=list)
     layers: list[tuple[str, str, Shape | None]] = field(default_factory=list)
     custom_classes: dict[str, str] = field(default_factory=dict)  # layer name -> class not from Keras
+    backend: str | None = None  # the backend it was saved with, when the file says (the deployer may pick another)
 
 
 def read_model(path: Path) -> KerasModel:
@@ -58,20 +61,34 @@ def read_model(path: Path) -> KerasModel:
     if path.is_dir():
         raise KerasConfigError("is a directory; Keras models are .keras or .h5 files "
                                "(a TensorFlow SavedModel directory is servable type `tensorflow`)")
-    config, version = _read_h5(path) if path.suffix.lower() in (".h5", ".hdf5", ".hdf", ".hd5") else _read_zip(path)
+    config, saved = _read_h5(path) if path.suffix.lower() in (".h5", ".hdf5", ".hdf", ".hd5") else _read_zip(path)
     if not isinstance(config, dict) or "class_name" not in config:
         raise KerasConfigError("the saved configuration is not a Keras model description")
-    return analyse(config, version)
+    model = analyse(config, saved.get("keras_version"))
+    model.backend = saved.get("backend")
+    return model
 
 
-def _read_zip(path: Path) -> tuple[Any, str | None]:
+def _read_zip(path: Path) -> tuple[Any, dict[str, str]]:
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(_member(archive, "config.json"))
             meta = json.loads(_member(archive, "metadata.json")) if "metadata.json" in archive.namelist() else {}
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         raise KerasConfigError(f"not a readable .keras file ({e})") from e
-    return config, meta.get("keras_version") if isinstance(meta, dict) else None
+    return config, _saved_with(meta if isinstance(meta, dict) else {})
+
+
+def _saved_with(meta: Any) -> dict[str, str]:
+    """`keras_version` and `backend` as the file gives them; a value that is not a non-empty string is ignored
+    (it would otherwise reach the document as a dependency pin that is not a string)."""
+    out = {}
+    for key in ("keras_version", "backend"):
+        value = meta.get(key)
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        if isinstance(text, str) and text.strip() and text.isprintable():
+            out[key] = text.strip()
+    return out
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> bytes:
@@ -81,21 +98,20 @@ def _member(archive: zipfile.ZipFile, name: str) -> bytes:
     return archive.read(name)
 
 
-def _read_h5(path: Path) -> tuple[Any, str | None]:
+def _read_h5(path: Path) -> tuple[Any, dict[str, str]]:
     try:
         import h5py
     except ModuleNotFoundError as e:
         raise KerasConfigError("reading .h5 files needs h5py: pip install 'dlhub-manifest[keras]'") from e
     try:
         with h5py.File(path, "r") as fh:
-            raw, version = fh.attrs.get("model_config"), fh.attrs.get("keras_version")
+            raw, saved = fh.attrs.get("model_config"), _saved_with(fh.attrs)
     except OSError as e:
         raise KerasConfigError(f"not a readable HDF5 file ({e})") from e
     if raw is None:
         raise KerasConfigError("the .h5 file holds no model_config (weights only?); save the whole model")
     text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-    version_text = version.decode("utf-8") if isinstance(version, bytes) else version
-    return json.loads(text), (str(version_text) if version_text is not None else None)
+    return json.loads(text), saved
 
 
 def analyse(config: dict[str, Any], version: str | None = None) -> KerasModel:
