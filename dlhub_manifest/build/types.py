@@ -27,7 +27,7 @@ class HintProblem(ValueError):
 def ndarray(shape: list[int | None], item_type: str | None = None, description: str | None = None) -> Argument:
     """An `ndarray` argument block with its shape (`None` for any size) and element type."""
     block: Argument = {"type": "ndarray", "shape": list(shape)}
-    if item_type:
+    if item_type and item_type != "python object":  # an unknown element type is left out, not left half-said
         block["item_type"] = {"type": item_type}
     if description:
         block["description"] = description
