@@ -1,7 +1,8 @@
 """Content-addressed blob store: `blobs/ab/abcdef...` named by the sha256 of the bytes they hold.
 
-Bytes are hashed while they are written to a temp file, checked against the announced digest and size,
-fsynced and renamed into place, so a blob exists only complete and correct. Blobs are never modified.
+Bytes are hashed as they land in a temp file (a regular file is copied inside the kernel while the copy is
+hashed), checked against the announced digest and size, fsynced and renamed into place, so a blob exists
+only complete and correct. Blobs are never modified.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -65,7 +67,7 @@ class BlobStore:
         if self.path(sha256).exists():
             return False
         with self._staged() as (out, keep):
-            actual, written = _copy_hashing(stream, out, size, progress)
+            actual, written = _fill(stream, out, size, progress)
             _check(sha256, size, actual, written)
             keep(actual)
         return True
@@ -73,7 +75,7 @@ class BlobStore:
     def ingest(self, stream: BinaryIO, progress: Progress | None = None) -> tuple[str, int]:
         """Store whatever `stream` holds, hashing while writing (one pass); returns (sha256, size)."""
         with self._staged() as (out, keep):
-            actual, written = _copy_hashing(stream, out, None, progress)
+            actual, written = _fill(stream, out, None, progress)
             keep(actual)
         return actual, written
 
@@ -146,6 +148,30 @@ def hash_blob(path: Path) -> str:
         while n := fh.readinto(buffer):
             digest.update(view[:n])
     return digest.hexdigest()
+
+
+def _fill(stream: BinaryIO, out: BinaryIO, limit: int | None, progress: Progress | None) -> tuple[str, int]:
+    """Copy `stream` into the empty temp file `out` while hashing the copy (at most `limit + 1` bytes).
+
+    A regular file is copied inside the kernel while this thread hashes the copy (see `filecopy`); any other
+    stream (an HTTP upload) goes through Python with overlapped writes.
+    """
+    src = _regular_fd(stream)
+    if src is None:
+        return _copy_hashing(stream, out, limit, progress)
+    from .filecopy import copy_hashing_file
+
+    return copy_hashing_file(src, out.fileno(), offset=stream.tell(), progress=progress,
+                             limit=None if limit is None else limit + 1)
+
+
+def _regular_fd(stream: BinaryIO) -> int | None:
+    """The descriptor of `stream` when it is a regular file, else None."""
+    try:
+        fd = stream.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return None
 
 
 def _copy_hashing(stream: BinaryIO, out: BinaryIO, limit: int | None,
