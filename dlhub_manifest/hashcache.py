@@ -13,8 +13,14 @@ import os
 import sqlite3
 from pathlib import Path
 
+NO_CACHE_ENV = "DLHUB_MANIFEST_NO_CACHE"  # set (not 0): no remembered hashes or inspections are used
 RACY_NS = 2_000_000_000  # coarse filesystem timestamps (FAT: 2 s) could hide a write closer than this
 _KEY = ("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino", "st_dev")
+
+
+def caching_enabled() -> bool:
+    """False when `$DLHUB_MANIFEST_NO_CACHE` is set to anything but an empty string or 0."""
+    return os.environ.get(NO_CACHE_ENV, "") in ("", "0")
 
 
 class HashCache:
@@ -40,7 +46,7 @@ class HashCache:
                                      (str(path),)).fetchone()
         except sqlite3.Error:
             return None
-        return str(row[1]) if row and row[0] == _fingerprint(st) else None
+        return str(row[1]) if row and row[0] == fingerprint(st) else None
 
     def remember(self, path: Path, st: os.stat_result, sha256: str, hashed_at_ns: int) -> None:
         """Remember `sha256` for `path` as it was (`st`) when hashing began at `hashed_at_ns`."""
@@ -48,7 +54,7 @@ class HashCache:
             return
         with contextlib.suppress(sqlite3.Error):
             self._conn.execute("INSERT OR REPLACE INTO hashes (path, fingerprint, sha256) VALUES (?, ?, ?)",
-                               (str(path), _fingerprint(st), sha256))
+                               (str(path), fingerprint(st), sha256))
 
     def close(self) -> None:
         if self._conn is not None:
@@ -56,5 +62,6 @@ class HashCache:
             self._conn = None
 
 
-def _fingerprint(st: os.stat_result) -> str:
+def fingerprint(st: os.stat_result) -> str:
+    """What identifies a version of a file without reading it: size, mtime, ctime, inode and device."""
     return ":".join(str(getattr(st, k)) for k in _KEY)

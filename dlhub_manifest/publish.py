@@ -22,6 +22,9 @@ from .manifest import Document
 from .targets.base import Target
 
 DONE = ("succeeded", "failed")
+# A local task often settles within milliseconds of its submission: look soon, then back off.
+FIRST_POLL_SECONDS = 0.002
+LAST_POLL_SECONDS = 0.5
 FileStore = Callable[[Path, Callable[[int], object]], tuple[str, int]]
 
 
@@ -95,7 +98,8 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
     """Validate, build and hash a project folder's publication (the files the manifest selects).
 
     Given the `target` it is for, a registry on this machine stores new files while they are hashed (see
-    `local_store`); without one (a dry run) nothing is written anywhere.
+    `local_store`); without one (a dry run) nothing is written anywhere. `use_cache`: reuse remembered
+    hashes of unchanged files and inspections of unchanged models (both are checked, see `hashcache`).
     """
     from .build import build_document
     from .files import select_files
@@ -105,7 +109,7 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
     store = local_store(target) if target is not None else None
     # Building waits mostly on the inspection subprocess, so it runs while this thread hashes the files.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build") as pool:
-        building = pool.submit(build_document, doc, inspect=inspect)
+        building = pool.submit(build_document, doc, inspect=inspect, cache=use_cache)
         rels = select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name)
         files = hash_files(doc.project_dir, rels, progress, use_cache, store)
         document = building.result()
@@ -119,10 +123,10 @@ def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bo
     """FileEntry for each path: remembered digests for unchanged files, streamed sha256 (or `store`) for the rest."""
     from .config import cache_dir
     from .files import file_mode
-    from .hashcache import HashCache
+    from .hashcache import HashCache, caching_enabled
     from .paths import resolve_inside
 
-    cache = HashCache(cache_dir() / "hashes.sqlite3" if use_cache else None)
+    cache = HashCache(cache_dir() / "hashes.sqlite3" if use_cache and caching_enabled() else None)
     try:
         stats = {rel: (real, os.stat(real)) for rel in rels for real in [resolve_inside(project, rel)]}
         known = {rel: cache.lookup(real, st) for rel, (real, st) in stats.items()}
@@ -212,7 +216,7 @@ def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
                   on_update: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
     """Poll the task until it succeeds or fails (`on_update(status)` after each poll); TaskTimeout after `timeout`."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.02
+    delay = FIRST_POLL_SECONDS
     while True:
         status = target.task(task_id)
         if on_update is not None:
@@ -224,4 +228,4 @@ def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
                               f"it with `dlhub-manifest status {task_id} --wait`")
         pause = delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic()))
         time.sleep(pause)
-        delay = min(delay * 1.5, 0.5)
+        delay = min(delay * 1.5, LAST_POLL_SECONDS)

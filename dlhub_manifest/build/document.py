@@ -32,6 +32,7 @@ class BuildOptions:
     provenance: dict[str, Any] | None = None
     timeout: float = DEFAULT_TIMEOUT
     leave_out: Sequence[str] = field(default_factory=tuple)
+    cache: bool = False  # reuse inspection results remembered for unchanged inputs
 
     def __post_init__(self) -> None:
         # A caller's version lands in the document as is: refuse a non-semver one as a usage error (exit 2)
@@ -63,7 +64,7 @@ def assemble(doc: Document, options: BuildOptions) -> tuple[dict[str, Any] | Non
     servable = data["servable"]
     kind = INSPECTORS[servable["type"]]
     ctx = InspectContext(doc, dict(servable.get("options") or {}), dict(servable.get("methods") or {}),
-                         options.inspect, options.timeout)
+                         options.inspect, options.timeout, options.cache)
     inspection = kind.inspect(ctx)
     diagnostics += inspection.diagnostics + pin_warnings(doc, inspection)
     methods = merge_methods(inspection.methods, ctx.declared)
@@ -111,9 +112,12 @@ def provenance(extra: dict[str, Any] | None) -> dict[str, Any]:
 
 def build_document(doc: Document, *, inspect: bool = True, version: str | None = None,
                    provenance: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                   leave_out: Sequence[str] = ()) -> dict[str, Any]:
-    """The DLHub servable document for a loaded manifest; raises InvalidManifestError with every problem."""
-    options = BuildOptions(inspect, version, provenance, timeout, tuple(leave_out))
+                   leave_out: Sequence[str] = (), cache: bool = False) -> dict[str, Any]:
+    """The DLHub servable document for a loaded manifest; raises InvalidManifestError with every problem.
+
+    `cache`: reuse the model inspection remembered for unchanged inputs (see `build/inspect/cache.py`).
+    """
+    options = BuildOptions(inspect, version, provenance, timeout, tuple(leave_out), cache)
     document, diagnostics = assemble(doc, options)
     if document is None:
         raise InvalidManifestError(_sorted(diagnostics))

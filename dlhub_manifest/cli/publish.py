@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 @click.option("--allow-dirty", is_flag=True, help="With --repo: publish HEAD even with uncommitted changes "
               "(they are not published; the provenance records `dirty: true`).")
 @click.option("--no-inspect", is_flag=True, help="Do not load the model; use only what the manifest declares.")
+@click.option("--no-cache", is_flag=True, help="Hash every file and inspect the model again, ignoring what was "
+              "remembered for unchanged files (also: DLHUB_MANIFEST_NO_CACHE=1).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (version, files new or stored, metadata diff) and "
               "write nothing.")
 @click.option("--wait/--no-wait", default=None, help="Follow the task to its end (default when stdout is a "
@@ -31,8 +33,8 @@ if TYPE_CHECKING:
 @click.option("--timeout", type=click.FloatRange(min=0), help="With --wait: give up waiting after this many seconds.")
 @target_options
 @format_option
-def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, no_inspect: bool, dry_run: bool,
-                    wait: bool | None, timeout: float | None, registry: Path | None, target: str | None,
+def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, no_inspect: bool, no_cache: bool,
+                    dry_run: bool, wait: bool | None, timeout: float | None, registry: Path | None, target: str | None,
                     fmt: str) -> int:
     """Publish the servable at PATH (default .) to the local registry, or --target a registry over HTTP.
 
@@ -50,7 +52,7 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
     chosen = get_target(registry, target)
     progress = StderrProgress(quiet=fmt == "json")
     try:
-        prepared = _prepare(chosen, path, repo, ref, allow_dirty, not no_inspect, dry_run, progress)
+        prepared = _prepare(chosen, path, repo, ref, allow_dirty, not no_inspect, dry_run, progress, not no_cache)
     except InvalidManifestError as e:
         _report_problems(path, e)
         return 1
@@ -69,7 +71,7 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
 
 
 def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty: bool, inspect: bool,
-             dry_run: bool, progress: Progress) -> Prepared:
+             dry_run: bool, progress: Progress, use_cache: bool = True) -> Prepared:
     if repo:
         from ..publish_repo import prepare_repository
 
@@ -78,7 +80,8 @@ def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty
     from ..publish import prepare_files
 
     # A dry run names no target: nothing may be written, not even blobs stored while hashing.
-    return prepare_files(path, inspect=inspect, progress=progress, target=None if dry_run else target)
+    return prepare_files(path, inspect=inspect, progress=progress, target=None if dry_run else target,
+                         use_cache=use_cache)
 
 
 def _report_problems(path: str, error: InvalidManifestError) -> None:

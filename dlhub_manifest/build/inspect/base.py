@@ -32,6 +32,7 @@ class InspectContext:
     declared: dict[str, Method]
     inspect: bool = True
     timeout: float = DEFAULT_TIMEOUT
+    cache: bool = False  # reuse a probe result remembered for unchanged inputs (publish turns it on)
 
     @property
     def project(self) -> Path:
@@ -75,7 +76,7 @@ def sandboxed(ctx: InspectContext, out: Inspection, name: str, args: dict[str, A
     `fallback` tells the user what to declare in the manifest instead when inspection cannot run.
     """
     try:
-        return run_probe(name, args, ctx.project, ctx.timeout)
+        return run_probe(name, args, ctx.project, ctx.timeout, cache=ctx.cache)
     except ProbeFailed as e:
         out.diagnostics.append(_failure(ctx, e, where, framework, fallback))
         return None

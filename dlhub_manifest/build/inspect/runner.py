@@ -1,6 +1,7 @@
 """Run a probe on a user's model in a subprocess with a timeout: loading a model runs its code (pickle).
 
 Parent side: `run_probe(name, args, project, timeout)` returns the probe's JSON result or raises `ProbeFailed`.
+The child also reports every file it read, so an unchanged model's result can be remembered (`cache.py`).
 Child side (`python -m dlhub_manifest.build.inspect.runner`): reads `{"probe", "args", "project"}` on stdin,
 runs the probe with the project first on `sys.path`, and writes `{"ok": ..., ...}` on the real stdout; anything
 the user's code prints goes to stderr so it cannot corrupt the answer.
@@ -16,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +45,32 @@ class ProbeFailed(Exception):
         self.missing = missing
 
 
-def run_probe(name: str, args: dict[str, Any], project: Path, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-    """Run probe `name` on `args` in a fresh interpreter whose working directory is `project`."""
+def run_probe(name: str, args: dict[str, Any], project: Path, timeout: float = DEFAULT_TIMEOUT, *,
+              cache: bool = False) -> dict[str, Any]:
+    """Run probe `name` on `args` in a fresh interpreter whose working directory is `project`.
+
+    With `cache`, a result remembered from an earlier run whose inputs are all unchanged is returned instead
+    (see `cache.py`); only successful results are remembered.
+    """
+    from ...hashcache import caching_enabled
+    from . import cache as memo
+
+    env = _child_env()
+    entry = memo.entry_path(name, args, project, env) if cache and caching_enabled() else None
+    if entry is not None and (known := memo.lookup(entry, project)) is not None:
+        return known
+    started = time.time_ns()
+    answer = _run(name, args, project, timeout, env)
+    result: dict[str, Any] = answer.get("result", {})
+    if entry is not None and isinstance(answer.get("reads"), dict):
+        memo.remember(entry, project, result, answer["reads"], started)
+    return result
+
+
+def _run(name: str, args: dict[str, Any], project: Path, timeout: float, env: dict[str, str]) -> dict[str, Any]:
     request = json.dumps({"probe": name, "args": args, "project": str(project)})
     cmd = [sys.executable, "-m", "dlhub_manifest.build.inspect.runner"]
-    proc = subprocess.Popen(cmd, cwd=project, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=project, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
     try:
         out, err = proc.communicate(request.encode("utf-8"), timeout=timeout)
@@ -93,8 +116,7 @@ def _answer(out: bytes, err: bytes, returncode: int) -> dict[str, Any]:
         raise ProbeFailed("the inspection process gave an unexpected answer")
     if not answer.get("ok"):
         raise ProbeFailed(redact(str(answer.get("error", "unknown error"))), answer.get("missing"))
-    result: dict[str, Any] = answer.get("result", {})
-    return result
+    return answer
 
 
 def _describe(e: BaseException) -> dict[str, Any]:
@@ -106,12 +128,16 @@ def _describe(e: BaseException) -> dict[str, Any]:
 
 
 def _child(request: dict[str, Any]) -> dict[str, Any]:
+    from .reads import ReadRecorder
+
     project = str(request["project"])
     sys.path.insert(0, project)
     os.chdir(project)
+    recorder = ReadRecorder()
+    recorder.install()
     module, _, attr = PROBES[request["probe"]].partition(":")
     probe = getattr(importlib.import_module(module), attr)
-    return {"ok": True, "result": probe(request["args"])}
+    return {"ok": True, "result": probe(request["args"]), "reads": recorder.report()}
 
 
 def main() -> int:
