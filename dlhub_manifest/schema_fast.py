@@ -218,6 +218,8 @@ _KEYWORDS: dict[str, Builder] = {
     "maxLength": _bound("string", lambda x, n: len(x) <= n),
     "minItems": _bound("array", lambda x, n: len(x) >= n),
     "maxItems": _bound("array", lambda x, n: len(x) <= n),
+    "minProperties": _bound("object", lambda x, n: len(x) >= n),
+    "maxProperties": _bound("object", lambda x, n: len(x) <= n),
     "minimum": _bound("number", lambda x, n: not x < n),
     "maximum": _bound("number", lambda x, n: not x > n),
     "const": lambda c, value, schema: lambda x: equal(x, value),

@@ -6,7 +6,6 @@ process is gone (same host), the task is queued again (up to MAX_ATTEMPTS) or fa
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import sqlite3
@@ -175,15 +174,11 @@ class TaskQueue:
         return self.store.write(sweep)
 
 
-def doorbell(root: Path) -> Path:
-    """A file whose modification time tells an idle worker that a task was queued (cheaper to watch than SQL)."""
-    return root / "doorbell"
-
-
 def ring_doorbell(root: Path) -> None:
-    """Touch the doorbell; a missed ring only delays the worker until its next database check."""
-    with contextlib.suppress(OSError):
-        doorbell(root).touch()
+    """Wake an idle worker (see `doorbell`); a missed ring only delays it until its next database check."""
+    from .doorbell import ring
+
+    ring(root)
 
 
 def _append(conn: sqlite3.Connection, task_id: str, entry: dict[str, Any]) -> None:

@@ -20,16 +20,17 @@ from pathlib import Path
 from typing import IO
 
 from ..logsafe import RedactingFilter
+from .doorbell import Doorbell
 from .execute import execute
 from .lifeline import die_with_parent, orphaned
 from .service import RegistryService
 from .store import Store
-from .tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, doorbell, new_worker_id
+from .tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, new_worker_id
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "logs/worker.log"
 IDLE_SECONDS = 5.0
-POLL_SECONDS = 0.02  # doorbell checks: a stat each
+POLL_SECONDS = 0.02  # how often a worker that follows its parent checks that the parent is alive
 QUERY_SECONDS = 1.0  # database checks while idle (a missed doorbell costs at most this)
 STARTUP_SECONDS = 2.0  # a new worker takes the lock well within this
 log = logging.getLogger("dlhub_manifest.worker")
@@ -102,28 +103,21 @@ def _fail_quietly(queue: TaskQueue, task: Task, worker: str, text: str) -> None:
 
 
 def _wait_for_work(queue: TaskQueue, idle: float, parent: int | None = None) -> bool:
-    """Wait up to `idle` seconds for a queued task: watch the doorbell often, ask the database now and then.
+    """Wait up to `idle` seconds for a queued task: asleep on the doorbell, asking the database when it rings
+    and every QUERY_SECONDS anyway (a lost ring costs at most that).
 
-    False at once when the followed parent is gone (checked on every poll: the fallback to PDEATHSIG)."""
-    bell = doorbell(queue.store.root)
-    rung = _mtime(bell)
+    False at once when the followed parent is gone (checked every POLL_SECONDS: the fallback to PDEATHSIG)."""
     deadline = time.monotonic() + idle
-    next_query = 0.0
-    while time.monotonic() < deadline and not orphaned(parent):
-        now_rung = _mtime(bell)
-        if now_rung != rung or time.monotonic() >= next_query:
-            rung, next_query = now_rung, time.monotonic() + QUERY_SECONDS
-            if queue.pending():
-                return True
-        time.sleep(POLL_SECONDS)
+    nap = QUERY_SECONDS if parent is None else POLL_SECONDS
+    with Doorbell(queue.store.root) as bell:  # listening before the first look: no ring falls in between
+        rang, next_query = True, 0.0
+        while (left := deadline - time.monotonic()) > 0 and not orphaned(parent):
+            if rang or time.monotonic() >= next_query:
+                if queue.pending():
+                    return True
+                next_query = time.monotonic() + QUERY_SECONDS
+            rang = bell.wait(min(left, nap))
     return False
-
-
-def _mtime(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return 0
 
 
 @contextlib.contextmanager
@@ -150,9 +144,9 @@ def _heartbeat(root: Path, task: Task, worker: str, lease_seconds: float) -> Ite
 
 def _preload() -> None:
     """Load and compile the document checker now: a worker started early is then ready when the task comes."""
-    from ..build import check_document
+    from ..build.check import prepare
 
-    check_document({})
+    prepare()
 
 
 def _clean_leftovers(service: RegistryService) -> None:
