@@ -7,15 +7,29 @@ canonical bytes of `dlhub.json`; `check_document` re-validates a document agains
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .check import check_document
-from .document import BuildOptions, assemble, build, build_document, build_report
-from .serialize import dumps
+if TYPE_CHECKING:
+    from .check import check_document
+    from .document import BuildOptions, assemble, build, build_document, build_report
+    from .serialize import dumps
+
+# Loaded on first use: the registry worker checks documents with `check` alone, and starts faster without
+# the builder, its inspectors and their imports (YAML, file selection).
+_LAZY = {"check_document": ".check", "dumps": ".serialize", **dict.fromkeys(
+    ["BuildOptions", "assemble", "build", "build_document", "build_report"], ".document")}
 
 __all__ = ["BuildOptions", "assemble", "build", "build_document", "build_report", "check_document", "dumps"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module, __name__), name)
 
 
 class _CallableModule(ModuleType):
@@ -23,6 +37,8 @@ class _CallableModule(ModuleType):
     same name; making the package callable keeps `dlhub_manifest.build(path)` working either way."""
 
     def __call__(self, path: str | Path, **kwargs: Any) -> dict[str, Any]:
+        from .document import build
+
         return build(path, **kwargs)
 
 
