@@ -1,7 +1,7 @@
 """Content-addressed blob store: `blobs/ab/abcdef...` named by the sha256 of the bytes they hold.
 
-Bytes are hashed as they land in a temp file (a regular file is copied inside the kernel while the copy is
-hashed), checked against the announced digest and size, fsynced and renamed into place, so a blob exists
+Bytes are hashed as they are written to a temp file (a regular file with O_DIRECT where the disk allows, see
+`filecopy`), checked against the announced digest and size, fsynced and renamed into place, so a blob exists
 only complete and correct. Blobs are never modified.
 """
 
@@ -153,8 +153,8 @@ def hash_blob(path: Path) -> str:
 def _fill(stream: BinaryIO, out: BinaryIO, limit: int | None, progress: Progress | None) -> tuple[str, int]:
     """Copy `stream` into the empty temp file `out` while hashing the copy (at most `limit + 1` bytes).
 
-    A regular file is copied inside the kernel while this thread hashes the copy (see `filecopy`); any other
-    stream (an HTTP upload) goes through Python with overlapped writes.
+    A regular file goes through `filecopy` (large buffers, O_DIRECT writes from a second thread); any other
+    stream (an HTTP upload) through overlapped buffered writes.
     """
     src = _regular_fd(stream)
     if src is None:

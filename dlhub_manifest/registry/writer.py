@@ -51,19 +51,19 @@ class BackgroundWriter:
                 self._out.write(chunk)
                 written += len(chunk)
                 if written - flushed >= WRITEBACK_BYTES:
-                    self._out.flush()
-                    start_writeback(self._out.fileno(), flushed, written - flushed)
+                    _start_writeback(self._out, flushed, written - flushed)
                     flushed = written
             except BaseException as e:  # noqa: BLE001 - handed to the producer thread
                 self._error = e
 
 
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to write this stretch of `fd` now (Linux starts writeback on DONTNEED) and not keep it cached."""
+def _start_writeback(out: BinaryIO, offset: int, length: int) -> None:
+    """Ask the kernel to write this stretch now (Linux starts writeback on DONTNEED) and not keep it cached."""
     advise = getattr(os, "posix_fadvise", None)
     if advise is None:
         return
+    out.flush()
     try:
-        advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+        advise(out.fileno(), offset, length, os.POSIX_FADV_DONTNEED)
     except OSError:
         pass  # only a hint

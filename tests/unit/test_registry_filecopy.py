@@ -1,8 +1,9 @@
-"""Storing a regular file: copied inside the kernel while the copy is hashed, named by the bytes it holds."""
+"""Storing a regular file: read, hashed and written (O_DIRECT where the disk takes it), named by what it holds."""
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
 from pathlib import Path
@@ -13,9 +14,9 @@ import pytest
 from dlhub_manifest.errors import RegistryError
 from dlhub_manifest.registry import filecopy
 from dlhub_manifest.registry.blobs import BlobStore, hash_blob
-from dlhub_manifest.registry.filecopy import STEP, THREADED_BYTES, copy_hashing_file
+from dlhub_manifest.registry.filecopy import BUFFER, THREADED_BYTES, copy_hashing_file
 
-BIG = THREADED_BYTES + STEP + 12_345  # threaded, several copier steps, an odd tail
+BIG = THREADED_BYTES + BUFFER + 12_345  # threaded, several buffers, a tail that is not block-aligned
 
 
 def _sha(data: bytes) -> str:
@@ -45,21 +46,56 @@ def test_offset_and_limit(tmp_path: Path) -> None:
     assert (tmp_path / "dst").read_bytes() == part
 
 
-@pytest.mark.parametrize("code", [errno.EXDEV, errno.ENOSYS, errno.EINVAL])
-def test_without_kernel_copy_it_copies_in_user_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     code: int) -> None:
-    def refuse(*args: Any) -> int:
-        raise OSError(code, os.strerror(code))
+def _direct(fd: int) -> bool:
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & filecopy.O_DIRECT)
 
-    monkeypatch.setattr(os, "copy_file_range", refuse)
+
+def test_the_body_goes_around_the_page_cache_where_the_filesystem_allows(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.pwritev
+    direct: list[bool] = []
+
+    def spy(fd: int, buffers: Any, offset: int) -> int:
+        direct.append(_direct(fd))
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "pwritev", spy)
+    data = os.urandom(BIG)
+    (tmp_path / "src").write_bytes(data)
+    assert _copy(tmp_path / "src", tmp_path / "dst") == (_sha(data), BIG)
+    assert (tmp_path / "dst").read_bytes() == data
+    with open(tmp_path / "probe", "w+b") as fh:
+        supported = filecopy._set_direct(fh.fileno(), True)
+    assert direct[-1] is False  # the unaligned tail went through the page cache
+    assert any(direct) is supported  # the aligned body did not, where O_DIRECT works (not on tmpfs)
+
+
+def test_a_refused_direct_write_is_written_through_the_page_cache(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.pwritev
+
+    def picky(fd: int, buffers: Any, offset: int) -> int:
+        if _direct(fd):
+            raise OSError(errno.EINVAL, "Invalid argument")  # a device with larger blocks, say
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "pwritev", picky)
     data = os.urandom(BIG)
     (tmp_path / "src").write_bytes(data)
     assert _copy(tmp_path / "src", tmp_path / "dst") == (_sha(data), BIG)
     assert (tmp_path / "dst").read_bytes() == data
 
 
-def test_a_copy_error_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = os.copy_file_range
+def test_without_o_direct_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(filecopy, "O_DIRECT", 0)
+    data = os.urandom(BIG)
+    (tmp_path / "src").write_bytes(data)
+    assert _copy(tmp_path / "src", tmp_path / "dst") == (_sha(data), BIG)
+    assert (tmp_path / "dst").read_bytes() == data
+
+
+def test_a_write_error_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.pwritev
     calls = [0]
 
     def failing(*args: Any) -> int:
@@ -68,7 +104,7 @@ def test_a_copy_error_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args)
 
-    monkeypatch.setattr(os, "copy_file_range", failing)
+    monkeypatch.setattr(os, "pwritev", failing)
     (tmp_path / "src").write_bytes(os.urandom(BIG))
     store = BlobStore(tmp_path / "reg")
     with pytest.raises(OSError, match="No space left"), open(tmp_path / "src", "rb") as fh:
@@ -81,7 +117,7 @@ def test_a_source_changing_during_the_copy_still_gives_a_correctly_named_blob(tm
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     src = tmp_path / "src"
     src.write_bytes(b"a" * BIG)
-    real = os.copy_file_range
+    real = os.preadv
 
     def racing(*args: Any) -> int:
         n = real(*args)
@@ -89,13 +125,13 @@ def test_a_source_changing_during_the_copy_still_gives_a_correctly_named_blob(tm
             fh.write(b"b" * BIG)
         return n
 
-    monkeypatch.setattr(os, "copy_file_range", racing)
+    monkeypatch.setattr(os, "preadv", racing)
     store = BlobStore(tmp_path / "reg")
     with open(src, "rb") as fh:
         digest, size = store.ingest(fh)
     stored = store.path(digest).read_bytes()
-    assert stored != b"a" * BIG  # the copy mixes both versions...
-    assert (hash_blob(store.path(digest)), len(stored)) == (digest, size)  # ...and is named by what it holds
+    assert stored[:BUFFER] == b"a" * BUFFER and stored[BUFFER:] == b"b" * (BIG - BUFFER)  # both versions...
+    assert (hash_blob(store.path(digest)), len(stored)) == (digest, size)  # ...and named by what it holds
 
 
 def test_put_of_a_regular_file_checks_size_and_digest(tmp_path: Path) -> None:
@@ -110,13 +146,3 @@ def test_put_of_a_regular_file_checks_size_and_digest(tmp_path: Path) -> None:
     with open(tmp_path / "src", "rb") as fh:
         assert store.put(fh, _sha(data), BIG) is True
     assert hash_blob(store.path(_sha(data))) == _sha(data)
-
-
-def test_writeback_is_started_for_each_hashed_stretch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stretches: list[tuple[int, int]] = []
-    monkeypatch.setattr(filecopy, "start_writeback", lambda fd, offset, length: stretches.append((offset, length)))
-    (tmp_path / "src").write_bytes(os.urandom(BIG))
-    _copy(tmp_path / "src", tmp_path / "dst")
-    assert stretches and stretches[0][0] == 0
-    assert all(a + n == b for (a, n), (b, _) in zip(stretches, stretches[1:], strict=False))  # contiguous
-    assert all(n >= STEP for _, n in stretches)
