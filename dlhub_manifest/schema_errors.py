@@ -38,7 +38,6 @@ def _convert(doc: Document, error: Any, schema: dict[str, Any]) -> list[Diagnost
     path: FieldPath = tuple(error.absolute_path)
     kind = error.validator
     value = error.instance
-    field = path[-1] if path else None
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extras = [str(k) for k in value if k not in allowed] if isinstance(value, dict) else []
