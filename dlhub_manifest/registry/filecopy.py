@@ -1,5 +1,5 @@
-"""Store a regular file: read it in large aligned buffers, hash each one, and let a writer thread put it on
-the disk with O_DIRECT while the next buffer is read and hashed.
+"""Store a regular file: a reader thread fills large aligned buffers, the calling thread hashes each one, and
+a writer thread puts it on the disk with O_DIRECT, all three at once.
 
 The digest is of the very buffers that are written, so the blob is named by the bytes it holds even if the
 source changes meanwhile. O_DIRECT skips the page cache: no gigabyte of cache pages to allocate, fill and
@@ -17,7 +17,7 @@ import mmap
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 BUFFER = 4 << 20  # bytes per read, hash and write; a multiple of ALIGN
 BUFFERS = 4  # in flight at once: peak memory is BUFFER * BUFFERS
@@ -106,23 +106,74 @@ def _set_direct(fd: int, on: bool) -> bool:
     return on
 
 
+class _Reader:
+    """Fills free buffers from `src` (in a thread when `threaded`), yielding `(buffer, length, offset)` in order."""
+
+    def __init__(self, src: int, offset: int, limit: int | None, free: queue.Queue[mmap.mmap], threaded: bool) -> None:
+        self._src, self._offset, self._limit, self._free = src, offset, limit, free
+        self._filled: queue.Queue[_Job | None] | None = queue.Queue() if threaded else None
+        self._thread = threading.Thread(target=self._run, name="blob-reader", daemon=True) if threaded else None
+        self._stop = False
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> _Reader:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._stop = True
+            self._free.put(mmap.mmap(-1, BUFFER))  # wakes a reader waiting for a buffer; it then sees the stop
+            self._thread.join()
+
+    def __iter__(self) -> Iterator[_Job]:
+        if self._filled is None:
+            yield from self._jobs()
+            return
+        while (job := self._filled.get()) is not None:
+            yield job
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        assert self._filled is not None
+        try:
+            for job in self._jobs():
+                self._filled.put(job)
+        except BaseException as e:  # noqa: BLE001 - raised in the hashing thread when it reaches the end
+            self.error = e
+        finally:
+            self._filled.put(None)
+
+    def _jobs(self) -> Iterator[_Job]:
+        done = 0
+        while not self._stop and (self._limit is None or done < self._limit):
+            buffer = self._free.get()
+            want = BUFFER if self._limit is None else min(BUFFER, self._limit - done)
+            n = os.preadv(self._src, [memoryview(buffer)[:want]], self._offset + done)
+            if n <= 0 or self._stop:
+                self._free.put(buffer)
+                return
+            yield buffer, n, done
+            done += n
+
+
 def copy_hashing_file(src: int, dst: int, *, offset: int = 0, limit: int | None = None,
                       progress: Progress | None = None) -> tuple[str, int]:
     """Copy regular file `src` (from `offset`, at most `limit` bytes) into the empty file `dst`; returns (sha256
-    of what `dst` now holds, its size)."""
+    of what `dst` now holds, its size).
+
+    Three stages overlap on large files: a thread reads, this thread hashes, a thread writes.
+    """
     remaining = os.fstat(src).st_size - offset if limit is None else limit
+    threaded = remaining >= THREADED_BYTES
     digest = hashlib.sha256()
     done = 0
-    with _Writer(dst, threaded=remaining >= THREADED_BYTES) as writer:
-        while limit is None or done < limit:
-            buffer = writer.free.get()
-            want = BUFFER if limit is None else min(BUFFER, limit - done)
-            n = os.preadv(src, [memoryview(buffer)[:want]], offset + done)
-            if n <= 0:
-                writer.free.put(buffer)
-                break
+    with _Writer(dst, threaded) as writer, _Reader(src, offset, limit, writer.free, threaded) as reader:
+        for buffer, n, at in reader:
             digest.update(memoryview(buffer)[:n])
-            writer.submit((buffer, n, done))
+            writer.submit((buffer, n, at))
             done += n
             if progress is not None:
                 progress(n)

@@ -6,6 +6,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,32 @@ def test_put_of_a_regular_file_checks_size_and_digest(tmp_path: Path) -> None:
     with open(tmp_path / "src", "rb") as fh:
         assert store.put(fh, _sha(data), BIG) is True
     assert hash_blob(store.path(_sha(data))) == _sha(data)
+
+
+def test_a_read_error_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.preadv
+    calls = [0]
+
+    def failing(*args: Any) -> int:
+        calls[0] += 1
+        if calls[0] > 2:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(*args)
+
+    monkeypatch.setattr(os, "preadv", failing)
+    (tmp_path / "src").write_bytes(os.urandom(BIG))
+    store = BlobStore(tmp_path / "reg")
+    with pytest.raises(OSError, match="Input/output error"), open(tmp_path / "src", "rb") as fh:
+        store.ingest(fh)
+    assert list(store.digests()) == [] and store.strays() == []
+
+
+def test_an_interrupted_copy_leaves_no_thread_behind(tmp_path: Path) -> None:
+    (tmp_path / "src").write_bytes(os.urandom(BIG))
+
+    def interrupt(n: int) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the first buffer is being reported
+
+    with pytest.raises(KeyboardInterrupt):
+        _copy(tmp_path / "src", tmp_path / "dst", progress=interrupt)
+    assert not [t for t in threading.enumerate() if t.name in ("blob-reader", "blob-writer")]
