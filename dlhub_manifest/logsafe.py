@@ -21,7 +21,8 @@ def register_secret(value: str | None) -> None:
 
 def redact(text: str) -> str:
     """`text` with every registered secret and token-looking value replaced by `***`."""
-    for secret in _SECRETS:
+    # longest first: a secret that contains a shorter one must be hidden whole, not left half-visible
+    for secret in sorted(_SECRETS, key=len, reverse=True):
         text = text.replace(secret, "***")
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + "***", text)

@@ -189,6 +189,9 @@ def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError, text: str) -> Diagnosti
         hint = "only plain YAML (maps, lists, strings, numbers, booleans, null) is allowed"
     elif "but found another document" in problem:
         problem, hint = "more than one YAML document in the file", "keep a single document (remove `---`)"
+    elif "maximum nesting depth" in problem:
+        # PyYAML >= 6.0.4's scanner has its own depth limit, which can trip before our event-stream check
+        return Diagnostic(file, line, col, (), f"nesting is deeper than {MAX_DEPTH} levels", "flatten the structure")
     msg = f"YAML syntax error: {problem}"
     if e.context and e.context not in problem:
         msg = f"YAML syntax error {e.context}: {problem}"
