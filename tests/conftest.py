@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +36,25 @@ def run_cli() -> Callable[..., Result]:
         return result
 
     return run
+
+
+@pytest.fixture
+def mocked() -> Iterator[None]:
+    """HTTP calls answered by `responses` registrations (globus_sdk.testing's load_response uses them)."""
+    import responses
+
+    responses.start()
+    try:
+        yield
+    finally:
+        responses.stop()
+        responses.reset()
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh local registry (and hash cache) for the test, selected through the environment like a user would."""
+    root = tmp_path / "registry"
+    monkeypatch.setenv("DLHUB_MANIFEST_REGISTRY", str(root))
+    monkeypatch.setenv("DLHUB_MANIFEST_CACHE_DIR", str(tmp_path / "cache"))
+    return root

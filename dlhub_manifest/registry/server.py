@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from ..procutil import stop_process
 from .auth import Authenticator, Chain, GlobusIntrospection, TokensFile
 from .http_app import Settings, create_app
 
@@ -130,10 +131,4 @@ def _worker_process(root: Path) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc, grace=10)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import requests
 
+from dlhub_manifest.procutil import stop_process
+
 TOKENS = {
     "alice": "alice-token-0123456789abcdef",
     "bob": "bob-token-0123456789abcdef0",
@@ -68,12 +70,7 @@ def running_server(workdir: Path, *extra: str) -> Iterator[Server]:
         _wait_until_up(server)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, grace=20)
 
 
 def _wait_until_up(server: Server, timeout: float = 30.0) -> None:

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from click.testing import Result
 from publish_support import make_project
 
@@ -17,13 +16,6 @@ from dlhub_manifest.registry.worker import try_lock
 
 RunCli = Callable[..., Result]
 
-
-@pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "registry"
-    monkeypatch.setenv("DLHUB_MANIFEST_REGISTRY", str(root))
-    monkeypatch.setenv("DLHUB_MANIFEST_CACHE_DIR", str(tmp_path / "cache"))
-    return root
 
 
 def run_main(*args: str, env_root: Path) -> subprocess.CompletedProcess[str]:

@@ -9,19 +9,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from click.testing import Result
 from publish_support import git, make_repo
 
 RunCli = Callable[..., Result]
 
-
-@pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "registry"
-    monkeypatch.setenv("DLHUB_MANIFEST_REGISTRY", str(root))
-    monkeypatch.setenv("DLHUB_MANIFEST_CACHE_DIR", str(tmp_path / "cache"))
-    return root
 
 
 def published(run_cli: RunCli, *args: str, expect: int = 0) -> dict:  # type: ignore[type-arg]

@@ -21,6 +21,8 @@ from typing import Any
 
 import requests
 
+from dlhub_manifest.procutil import stop_process
+
 WORKER_MODULE = "dlhub_manifest.registry.worker"
 
 
@@ -119,12 +121,7 @@ def serve(workdir: Path, tokens: dict[str, str], *, debug: bool = False,
 
 def _stop(proc: subprocess.Popen[bytes], root: Path) -> list[int]:
     """SIGTERM the server and wait; returns the processes still working on its registry (killed, not kept)."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, grace=20)
     deadline = time.monotonic() + 15  # the server gives its worker 10 s to stop
     while (left := registry_pids(root)) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import stat
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import globus_sdk
@@ -23,15 +22,6 @@ TARGET = TargetConfig(url="http://127.0.0.1:9999")
 INFO = auth.AuthInfo(globus_scope="urn:globus:auth:scope:transfer.api.globus.org:all",
                      resource_server="transfer.api.globus.org", native_client_id="native-client-1234")
 
-
-@pytest.fixture
-def mocked() -> Iterator[None]:
-    responses.start()
-    try:
-        yield
-    finally:
-        responses.stop()
-        responses.reset()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import globus_sdk
@@ -19,15 +18,6 @@ from dlhub_manifest.registry.server import build_authenticator
 
 ALICE = "alice-token-0123456789abcdef"
 
-
-@pytest.fixture
-def mocked() -> Iterator[None]:
-    responses.start()
-    try:
-        yield
-    finally:
-        responses.stop()
-        responses.reset()
 
 
 def test_tokens_file_maps_plain_and_hashed_tokens(tmp_path: Path) -> None:

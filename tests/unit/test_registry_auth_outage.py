@@ -3,8 +3,6 @@ nothing is cached, so the token works again as soon as Globus Auth answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import globus_sdk
 import pytest
 import requests
@@ -15,15 +13,6 @@ from dlhub_manifest.registry.auth import AuthUnavailable, GlobusIntrospection
 
 INTROSPECT = "https://auth.globus.org/v2/oauth2/token/introspect"
 
-
-@pytest.fixture
-def mocked() -> Iterator[None]:
-    responses.start()
-    try:
-        yield
-    finally:
-        responses.stop()
-        responses.reset()
 
 
 def _globus(client_id: str = "cid") -> GlobusIntrospection:
