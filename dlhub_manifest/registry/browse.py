@@ -75,6 +75,9 @@ def list_page(conn: sqlite3.Connection, viewer: Viewer, limit: int | None,
 def search(conn: sqlite3.Connection, viewer: Viewer, text: str, limit: int | None) -> Listing:
     """Visible servables whose searchable text holds every word of `text`, best first, at most `limit`."""
     words = list(dict.fromkeys(text.lower().split()))
+    if any("\0" in w for w in words):
+        # stored text never holds NUL (manifests refuse control characters) and FTS5 cannot parse it
+        return Listing([])
     indexed = [w for w in words if len(w) >= TRIGRAM] if has_fts(conn) else []
     visible, params = viewer.sql()
     joins, where = "", [visible]
