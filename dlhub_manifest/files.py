@@ -55,6 +55,16 @@ class _Walk:
     problems: list[str] = field(default_factory=list)
 
 
+def glob_matches(project: Path, pattern: str, exclude: GlobSet | None = None) -> tuple[int, list[str]]:
+    """How many files `pattern` selects in `project` (minus `exclude`), and the problems met on the way.
+
+    The same loop-safe walk as `select_files`, so the validator's "matches no file" agrees with what ships.
+    """
+    walk = _Walk(project, GlobSet([pattern]), exclude or GlobSet(()))
+    count = sum(1 for _ in _walk_tree(walk, ""))
+    return count, sorted(set(walk.problems))
+
+
 def select_files(project: Path, data: dict[str, Any], *, manifest_name: str | None = None,
                  leave_out: Iterable[str] = ()) -> list[str]:
     """Sorted, unique project-relative posix paths to ship for manifest `data` in `project`.

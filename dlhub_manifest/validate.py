@@ -216,12 +216,12 @@ def _check_globs(doc: Document, files: Any) -> Iterator[Diagnostic]:
 def _glob_diags(doc: Document, path: FieldPath, pattern: str, excludes: GlobSet | None) -> Iterator[Diagnostic]:
     """A glob must select a file, and nothing it selects may leave the project or be unreadable or special."""
     # File selection's walk: glob.iglob followed symlink loops (`a -> .`, `b -> .`) for ever and out of the project.
-    from .files import _Walk, _walk_tree
+    from .files import glob_matches
 
-    walk = _Walk(doc.project_dir, GlobSet([pattern]), excludes or GlobSet(()))
-    if not sum(1 for _ in _walk_tree(walk, "")) and not walk.problems:
+    count, problems = glob_matches(doc.project_dir, pattern, excludes)
+    if not count and not problems:
         yield doc.diagnostic(path, f"{pattern!r} matches no file in the project",
                              "check the spelling; globs are relative to the folder holding dlhub.yaml")
-    for problem in sorted(set(walk.problems)):
+    for problem in problems:
         yield doc.diagnostic(path, f"{pattern!r} selects a path that cannot be shipped: {problem}")
 
