@@ -47,6 +47,14 @@ def test_offset_and_limit(tmp_path: Path) -> None:
     assert (tmp_path / "dst").read_bytes() == part
 
 
+def _assert_copied_intact(tmp_path: Path) -> None:
+    """Copy BIG random bytes from `src` to `dst`: the digest and size are the data's, and `dst` holds the data."""
+    data = os.urandom(BIG)
+    (tmp_path / "src").write_bytes(data)
+    assert _copy(tmp_path / "src", tmp_path / "dst") == (_sha(data), BIG)
+    assert (tmp_path / "dst").read_bytes() == data
+
+
 def _direct(fd: int) -> bool:
     return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & filecopy.O_DIRECT)
 
@@ -61,10 +69,7 @@ def test_the_body_goes_around_the_page_cache_where_the_filesystem_allows(tmp_pat
         return real(fd, buffers, offset)
 
     monkeypatch.setattr(os, "pwritev", spy)
-    data = os.urandom(BIG)
-    (tmp_path / "src").write_bytes(data)
-    assert _copy(tmp_path / "src", tmp_path / "dst") == (_sha(data), BIG)
-    assert (tmp_path / "dst").read_bytes() == data
+    _assert_copied_intact(tmp_path)
     with open(tmp_path / "probe", "w+b") as fh:
         supported = filecopy._set_direct(fh.fileno(), True)
     assert direct[-1] is False  # the unaligned tail went through the page cache
@@ -81,18 +86,12 @@ def test_a_refused_direct_write_is_written_through_the_page_cache(tmp_path: Path
         return real(fd, buffers, offset)
 
     monkeypatch.setattr(os, "pwritev", picky)
-    data = os.urandom(BIG)
-    (tmp_path / "src").write_bytes(data)
-    assert _copy(tmp_path / "src", tmp_path / "dst") == (_sha(data), BIG)
-    assert (tmp_path / "dst").read_bytes() == data
+    _assert_copied_intact(tmp_path)
 
 
 def test_without_o_direct_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(filecopy, "O_DIRECT", 0)
-    data = os.urandom(BIG)
-    (tmp_path / "src").write_bytes(data)
-    assert _copy(tmp_path / "src", tmp_path / "dst") == (_sha(data), BIG)
-    assert (tmp_path / "dst").read_bytes() == data
+    _assert_copied_intact(tmp_path)
 
 
 @pytest.mark.parametrize(("call", "after", "error"), [
