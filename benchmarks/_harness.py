@@ -250,9 +250,7 @@ def fmt(value: float | None, unit: str = "") -> str:
     """A number for the results table, with a sensible precision for its size."""
     if value is None:
         return ""
-    if float(value).is_integer():
-        digits = 0  # counts (bytes, files) read better without decimals
-    else:
-        digits = 3 if abs(value) < 1 else 2 if abs(value) < 100 else 0
+    # counts (bytes, files) read better without decimals
+    digits = 0 if float(value).is_integer() else 3 if abs(value) < 1 else 2 if abs(value) < 100 else 0
     text = f"{value:,.{digits}f}"
     return f"{text} {unit}".rstrip()

@@ -1,4 +1,4 @@
-"""Issue 5: the registry over HTTP on loopback.
+"""The registry over HTTP on loopback.
 
 Upload: our client's `upload_blob` (globus-sdk transport, resumable, progress) against a plain
 `requests.put` of the same file to the same `dlhub-manifest serve`, interleaved; the blob is deleted
@@ -65,9 +65,9 @@ def _blob(path: Path, size: int) -> str:
 def _upload_results(ctx: Context, url: str) -> list[Result]:
     import requests
 
-    from dlhub_manifest.auth import Credentials, bearer_authorizer
+    from dlhub_manifest.credentials.login import Credentials, bearer_authorizer
+    from dlhub_manifest.credentials.userconfig import TargetConfig
     from dlhub_manifest.targets.http import HttpTarget
-    from dlhub_manifest.userconfig import TargetConfig
 
     size = ctx.pick(1024, 64) * MiB
     path = ctx.workdir / "blob.bin"
@@ -81,7 +81,7 @@ def _upload_results(ctx: Context, url: str) -> list[Result]:
             requests.put(f"{url}/blobs/{sha}", data=fh, headers=headers, timeout=600).raise_for_status()
 
     def ours() -> None:
-        target.upload_blob(path, sha, size, lambda n: None)
+        target.upload_blob(path, sha, size, lambda _n: None)
 
     times: dict[str, list[float]] = {"plain": [], "ours": []}
     for _ in range(ctx.pick(3, 1)):

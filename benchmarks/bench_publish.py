@@ -1,4 +1,4 @@
-"""Issue 4: publishing to the local registry against writing dlhub_sdk's zip of the same files; re-publishing.
+"""Publishing to the local registry against writing dlhub_sdk's zip of the same files; re-publishing.
 
 The servable holds one large file of random (incompressible) weights and a few small code files. The
 baseline is what dlhub_sdk did before uploading: `zipfile.ZipFile(path, "x")` and one `write` per file.

@@ -1,4 +1,4 @@
-"""Issue 2: `dlhub-manifest validate` against check-jsonschema with our schema on the same files (wall time).
+"""`dlhub-manifest validate` against check-jsonschema with our schema on the same files (wall time).
 
 Like with like: check-jsonschema checks the schema only, so ours runs with `--no-files` for the targets;
 ours with its file checks is reported as an extra line. Both are launched through their console scripts.

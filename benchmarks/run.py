@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
     text = render(outcomes, args.quick, started, seconds)
     sys.path.insert(0, str(REPO))
-    from dlhub_manifest.fsutil import atomic_write_text
+    from dlhub_manifest.util.fsutil import atomic_write_text
 
     atomic_write_text(args.output, text)
     log(f"wrote {args.output}")

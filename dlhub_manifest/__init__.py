@@ -11,10 +11,10 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API: dict[str, str] = {
-    "validate_path": "dlhub_manifest.validate",
-    "load_file": "dlhub_manifest.manifest",
+    "validate_path": "dlhub_manifest.manifest.validate",
+    "load_file": "dlhub_manifest.manifest.load",
     "build": "dlhub_manifest.build",
-    "Diagnostic": "dlhub_manifest.diagnostics",
+    "Diagnostic": "dlhub_manifest.manifest.diagnostics",
     "DLHubManifestError": "dlhub_manifest.errors",
     "publish_servable": "dlhub_manifest.api",
     "publish_repository": "dlhub_manifest.api",

@@ -8,12 +8,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import RegistryError, UsageError
-from .registry.browse import SEARCH_LIMIT
-from .servable_ref import parse_servable_ref as parse_servable_ref  # re-exported: part of the API
-from .servable_ref import split_servable_ref
-from .targets import resolve_target
-from .targets.base import Target
+from dlhub_manifest.errors import RegistryError, UsageError
+from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.targets import resolve_target
+from dlhub_manifest.targets.base import Target
+from dlhub_manifest.util.servable_ref import parse_servable_ref as parse_servable_ref  # re-exported: part of the API
+from dlhub_manifest.util.servable_ref import split_servable_ref
 
 # dlhub_sdk's create_model() argument names → manifest option names.
 SDK_OPTION_NAMES = {"path": "model", "model_path": "model", "export_directory": "model",
@@ -29,7 +29,7 @@ def _target(registry: str | Path | None, target: str | None) -> Target:
 def publish_servable(path: str | Path = ".", *, registry: str | Path | None = None, target: str | None = None,
                      inspect: bool = True, wait: bool = False, timeout: float | None = None) -> str:
     """Publish the project whose dlhub.yaml is at `path`; returns the task id (follow it with get_task_status)."""
-    from .publish import prepare_files, submit
+    from dlhub_manifest.publish.files import prepare_files, submit
 
     chosen = _target(registry, target)
     task_id = submit(chosen, prepare_files(path, inspect=inspect, target=chosen))
@@ -40,8 +40,8 @@ def publish_repository(repository: str | Path = ".", *, ref: str | None = None, 
                        inspect: bool = True, registry: str | Path | None = None, target: str | None = None,
                        wait: bool = False, timeout: float | None = None) -> str:
     """Publish a git repository (path or URL) at `ref` (default HEAD); returns the task id."""
-    from .publish import submit
-    from .publish_repo import prepare_repository
+    from dlhub_manifest.publish.files import submit
+    from dlhub_manifest.publish.repository import prepare_repository
 
     chosen = _target(registry, target)
     prepared = prepare_repository(str(repository), ref=ref, allow_dirty=allow_dirty, inspect=inspect, target=chosen)
@@ -51,7 +51,7 @@ def publish_repository(repository: str | Path = ".", *, ref: str | None = None, 
 
 def _maybe_wait(target: Target, task_id: str, wait: bool, timeout: float | None) -> str:
     if wait:
-        from .publish import wait_for_task
+        from dlhub_manifest.publish.files import wait_for_task
 
         status = wait_for_task(target, task_id, timeout=timeout)
         if status["status"] == "failed":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .diagnostics import Diagnostic
+    from dlhub_manifest.manifest.diagnostics import Diagnostic
 
 
 class DLHubManifestError(Exception):

@@ -57,7 +57,7 @@ def make_repo(folder: Path, *, tag: str | None = None, **project: Any) -> Path:
 
 def wait_done(target: Any, task_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll `target.task` until the task succeeds or fails (the worker runs in its own process)."""
-    from dlhub_manifest.publish import wait_for_task
+    from dlhub_manifest.publish.files import wait_for_task
 
     return wait_for_task(target, task_id, timeout=timeout)
 

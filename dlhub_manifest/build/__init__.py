@@ -13,9 +13,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .check import check_document
-    from .document import BuildOptions, assemble, build, build_document, build_report
-    from .serialize import dumps
+    from dlhub_manifest.build.check import check_document
+    from dlhub_manifest.build.document import BuildOptions, assemble, build, build_document, build_report
+    from dlhub_manifest.build.serialize import dumps
 
 # Loaded on first use: the registry worker checks documents with `check` alone, and starts faster without
 # the builder, its inspectors and their imports (YAML, file selection).
@@ -37,7 +37,7 @@ class _CallableModule(ModuleType):
     same name; making the package callable keeps `dlhub_manifest.build(path)` working either way."""
 
     def __call__(self, path: str | Path, **kwargs: Any) -> dict[str, Any]:
-        from .document import build
+        from dlhub_manifest.build.document import build
 
         return build(path, **kwargs)
 

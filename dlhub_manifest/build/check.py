@@ -6,8 +6,8 @@ import json
 from functools import cache
 from typing import Any
 
-from ..resources import data_dir
-from ..schema_fast import Check, Unsupported, compile_schema
+from dlhub_manifest.manifest.schema_fast import Check, Unsupported, compile_schema
+from dlhub_manifest.util.resources import data_dir
 
 SCHEMA_NAME = "dlhub-servable-document.v1.schema.json"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import bare_orcid, split_name
-from ..resources import spdx_identifiers
+from dlhub_manifest.manifest.checks import bare_orcid, split_name
+from dlhub_manifest.util.resources import spdx_identifiers
 
 PLACEHOLDER_DOI = "10.datacite/placeholder"  # what dlhub_sdk wrote until the service minted a DOI
 ORCID_URI = "https://orcid.org"

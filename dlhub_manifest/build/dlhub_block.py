@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnostics import Diagnostic
-from ..files import FileSelectionError, select_files
-from ..manifest import Document
-from .inspect import Inspection
+from dlhub_manifest.build.inspect import Inspection
+from dlhub_manifest.manifest.diagnostics import Diagnostic
+from dlhub_manifest.manifest.load import Document
+from dlhub_manifest.package.select import FileSelectionError, select_files
 
 DEFAULT_OUTPUT = "dlhub.json"
 

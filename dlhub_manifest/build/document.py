@@ -7,18 +7,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..diagnostics import Diagnostic, Report
-from ..errors import InternalError, InvalidManifestError
-from ..manifest import Document, load_file
-from ..validate import validate_document
-from ..versions import parse_version
-from .check import check_document
-from .datacite import datacite_block
-from .dlhub_block import clean_path, dependencies, dlhub_block, other_files, pin_warnings
-from .inspect import INSPECTORS, InspectContext, Inspection
-from .inspect.runner import DEFAULT_TIMEOUT
-from .servable import incomplete, merge_methods, servable_block
+from dlhub_manifest import __version__
+from dlhub_manifest.build.check import check_document
+from dlhub_manifest.build.datacite import datacite_block
+from dlhub_manifest.build.dlhub_block import clean_path, dependencies, dlhub_block, other_files, pin_warnings
+from dlhub_manifest.build.inspect import INSPECTORS, InspectContext, Inspection
+from dlhub_manifest.build.inspect.runner import DEFAULT_TIMEOUT
+from dlhub_manifest.build.servable import incomplete, merge_methods, servable_block
+from dlhub_manifest.errors import InternalError, InvalidManifestError
+from dlhub_manifest.manifest.diagnostics import Diagnostic, Report
+from dlhub_manifest.manifest.load import Document, load_file
+from dlhub_manifest.manifest.validate import validate_document
+from dlhub_manifest.util.versions import parse_version
 
 DEFAULT_VERSION = "0.0.0"
 

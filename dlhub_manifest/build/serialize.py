@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import DLHubManifestError
+from dlhub_manifest.errors import DLHubManifestError
 
 
 def canonical(value: Any, path: tuple[str, ...] = ()) -> Any:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..diagnostics import Diagnostic
-from ..manifest import Document
-from .inspect import Inspection, Inspector
-from .types import declared_argument
+from dlhub_manifest.build.inspect import Inspection, Inspector
+from dlhub_manifest.build.types import declared_argument
+from dlhub_manifest.manifest.diagnostics import Diagnostic
+from dlhub_manifest.manifest.load import Document
 
 _MERGED = ("parameters", "method_details")
 

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .types import Argument, HintProblem, hint_to_argument, jsonable
+from dlhub_manifest.build.types import Argument, HintProblem, hint_to_argument, jsonable
 
 _SKIPPED = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
@@ -69,10 +70,8 @@ def _convert(name: str, hints: dict[str, Any], annotation: Any, unresolved: dict
 
 def _signature_text(fn: Callable[..., Any], sig: inspect.Signature) -> str:
     """`name(x: list[float], clip: bool = False) -> list[float]`, with string hints evaluated when possible."""
-    try:
+    with contextlib.suppress(Exception):  # keep the unevaluated form when a hint does not evaluate
         sig = inspect.signature(fn, eval_str=True)
-    except Exception:  # noqa: BLE001 - keep the unevaluated form
-        pass
     return f"{_name(fn)}{sig}"
 
 

@@ -1,1 +1,1 @@
-"""Helpers for running dlhub-manifest inside CI systems (the GitHub Action)."""
+"""Repository tooling: the GitHub Action's steps and scaffolding new servable projects from `templates/`."""

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UsageError
-from ..publish import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
-from ..targets.base import Target
-from .github import Publication, version_from_ref
+from dlhub_manifest.ci.github import Publication, version_from_ref
+from dlhub_manifest.errors import UsageError
+from dlhub_manifest.publish.files import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
+from dlhub_manifest.targets.base import Target
 
 REGISTRY_ENV = "DLHUB_MANIFEST_REGISTRY"
 
@@ -63,7 +63,7 @@ def github_provenance(env: Mapping[str, str]) -> dict[str, str]:
 
 def choose_target(url: str, env: Mapping[str, str]) -> Target:
     """The registry named by the `target` input; the embedded one only when a persistent folder is configured."""
-    from ..targets import resolve_target
+    from dlhub_manifest.targets import resolve_target
 
     if not url and not env.get(REGISTRY_ENV):
         raise UsageError("set the action's `target` input to your registry's URL (a runner's own registry "

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ..errors import UsageError
-from ..resources import manifest_schema
+from dlhub_manifest.errors import UsageError
+from dlhub_manifest.util.resources import manifest_schema
 
 TAG_PREFIX = "refs/tags/"
 

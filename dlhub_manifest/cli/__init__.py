@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from .. import __version__
-from ..errors import DLHubManifestError
+from dlhub_manifest import __version__
+from dlhub_manifest.errors import DLHubManifestError
 
 # command name -> "module:function" (modules under dlhub_manifest.cli), imported only when used.
 COMMANDS: dict[str, str] = {
@@ -39,10 +39,10 @@ COMMANDS: dict[str, str] = {
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command runs (fast start-up)."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, _ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, _ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = COMMANDS.get(cmd_name)
         if spec is None:
             return None
@@ -80,7 +80,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     if debug:
-        from ..logsafe import configure_debug_logging
+        from dlhub_manifest.util.logsafe import configure_debug_logging
 
         configure_debug_logging()
 

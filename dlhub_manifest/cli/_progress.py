@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..publish import Progress
+from dlhub_manifest.publish.files import Progress
 
 
 class StderrProgress(Progress):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from ..targets.base import Target
+    from dlhub_manifest.targets.base import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +34,7 @@ def format_option(fn: F) -> F:
 
 def get_target(registry: Path | None, target: str | None) -> Target:
     """The target the options name (the local registry by default)."""
-    from ..targets import resolve_target
+    from dlhub_manifest.targets import resolve_target
 
     return resolve_target(registry=registry, target=target)
 

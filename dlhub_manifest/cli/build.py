@@ -28,10 +28,10 @@ def build_command(path: Path, output: Path | None, fmt: str, no_inspect: bool, t
 
     Example: dlhub-manifest build examples/sklearn -o dlhub.json
     """
-    from ..build import BuildOptions, build_report, dumps
-    from ..fsutil import atomic_write_bytes
-    from ..manifest import resolve_manifest_path
-    from ..render import render_text
+    from dlhub_manifest.build import BuildOptions, build_report, dumps
+    from dlhub_manifest.manifest.load import resolve_manifest_path
+    from dlhub_manifest.manifest.render import render_text
+    from dlhub_manifest.util.fsutil import atomic_write_bytes
 
     project = resolve_manifest_path(path).parent.resolve()
     target = output or (project / "dlhub.json" if fmt == "text" else None)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import click
 
-from ..errors import DLHubManifestError, InvalidManifestError
+from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
 
 
 @click.command("github-action", hidden=True)
@@ -30,9 +30,9 @@ def github_action_command(path: str, target: str, version: str, wait: bool, time
 
     Example: INPUT_TARGET=https://registry.example.org dlhub-manifest github-action
     """
-    from ..ci.action import ActionInputs, run_action
-    from ..ci.github import append_to, format_outputs
-    from ._progress import StderrProgress
+    from dlhub_manifest.ci.action import ActionInputs, run_action
+    from dlhub_manifest.ci.github import append_to, format_outputs
+    from dlhub_manifest.cli._progress import StderrProgress
 
     inputs = ActionInputs(path, target, version, wait, timeout, dry_run)
     with _annotated_errors():
@@ -41,7 +41,7 @@ def github_action_command(path: str, target: str, version: str, wait: bool, time
     append_to(os.environ.get("GITHUB_STEP_SUMMARY"), pub.summary())
     click.echo(pub.headline())
     if not pub.ok:
-        from ..ci.github import error_command
+        from dlhub_manifest.ci.github import error_command
 
         click.echo(error_command(pub.headline(), title="dlhub-manifest publish"))
         return 1
@@ -54,13 +54,13 @@ def _annotated_errors() -> Iterator[None]:
     try:
         yield
     except InvalidManifestError as e:
-        from ..diagnostics import Report
-        from ..render import render_github
+        from dlhub_manifest.manifest.diagnostics import Report
+        from dlhub_manifest.manifest.render import render_github
 
         click.echo(render_github([Report(d.file, [d]) for d in e.diagnostics]))
         raise
     except DLHubManifestError as e:
-        from ..ci.github import error_command
+        from dlhub_manifest.ci.github import error_command
 
         click.echo(error_command(str(e), title="dlhub-manifest publish"))
         raise

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ._registry_opts import echo_json, format_option, get_target, target_options
+from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, target_options
 
 
 @click.command("list")

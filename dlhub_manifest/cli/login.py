@@ -19,9 +19,9 @@ def login_command(target: str, token_stdin: bool, no_browser: bool) -> int:
 
     Example: dlhub-manifest login --target https://registry.example.org
     """
-    from ..auth import Credentials, bearer_authorizer, login_with_globus, login_with_token
-    from ..targets.http import HttpTarget
-    from ..userconfig import resolve_target_config
+    from dlhub_manifest.credentials.login import Credentials, bearer_authorizer, login_with_globus, login_with_token
+    from dlhub_manifest.credentials.userconfig import resolve_target_config
+    from dlhub_manifest.targets.http import HttpTarget
 
     config = resolve_target_config(target)
     if token_stdin or config.auth == "token":

@@ -12,8 +12,8 @@ def logout_command(target: str) -> int:
 
     Example: dlhub-manifest logout --target https://registry.example.org
     """
-    from ..auth import logout
-    from ..userconfig import resolve_target_config
+    from dlhub_manifest.credentials.login import logout
+    from dlhub_manifest.credentials.userconfig import resolve_target_config
 
     click.echo(logout(resolve_target_config(target)))
     return 0

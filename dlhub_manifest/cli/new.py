@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..scaffold import (
+from dlhub_manifest.ci.scaffold import (
     ProjectSpec,
     as_family_given,
     create_project,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from ..diagnostics import Report
-    from ..errors import InvalidManifestError
+    from dlhub_manifest.errors import InvalidManifestError
+    from dlhub_manifest.manifest.diagnostics import Report
 
 
 @click.command("package")
@@ -32,10 +32,10 @@ def package_command(path: Path, output: Path, no_inspect: bool, fmt: str) -> int
 
     Example: dlhub-manifest package examples/sklearn -o iris.zip
     """
-    from ..errors import InvalidManifestError
-    from ..humanize import human_size
-    from ..package import package
-    from ..render import render_text
+    from dlhub_manifest.errors import InvalidManifestError
+    from dlhub_manifest.manifest.render import render_text
+    from dlhub_manifest.package.archive import package
+    from dlhub_manifest.util.humanize import human_size
 
     try:
         with _progress_bar() as progress:
@@ -52,7 +52,7 @@ def package_command(path: Path, output: Path, no_inspect: bool, fmt: str) -> int
 
 def _report(error: InvalidManifestError) -> Report:
     """The diagnostics of an invalid manifest as a Report, so they render like `validate` and `build`."""
-    from ..diagnostics import Report
+    from dlhub_manifest.manifest.diagnostics import Report
 
     diagnostics = error.diagnostics
     return Report(diagnostics[0].file if diagnostics else "dlhub.yaml", list(diagnostics))

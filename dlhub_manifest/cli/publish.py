@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._registry_opts import echo_json, format_option, get_target, short, target_options
+from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, short, target_options
 
 if TYPE_CHECKING:
-    from ..errors import InvalidManifestError
-    from ..plan import Plan
-    from ..publish import Prepared, Progress
-    from ..targets.base import Target
+    from dlhub_manifest.errors import InvalidManifestError
+    from dlhub_manifest.publish.files import Prepared, Progress
+    from dlhub_manifest.publish.plan import Plan
+    from dlhub_manifest.targets.base import Target
 
 
 @click.command("publish")
@@ -44,8 +44,8 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
 
     Example: dlhub-manifest publish examples/sklearn --wait
     """
-    from ..errors import InvalidManifestError, UsageError
-    from ._progress import StderrProgress
+    from dlhub_manifest.cli._progress import StderrProgress
+    from dlhub_manifest.errors import InvalidManifestError, UsageError
 
     if (ref or allow_dirty) and not repo:
         raise UsageError("--ref and --allow-dirty apply to --repo publications only")
@@ -58,7 +58,7 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
         return 1
     if dry_run:
         return _show_plan(chosen, prepared, fmt)
-    from ..publish import submit
+    from dlhub_manifest.publish.files import submit
 
     task_id = submit(chosen, prepared, progress)
     if fmt == "text":
@@ -73,11 +73,11 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
 def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty: bool, inspect: bool,
              dry_run: bool, progress: Progress, use_cache: bool = True) -> Prepared:
     if repo:
-        from ..publish_repo import prepare_repository
+        from dlhub_manifest.publish.repository import prepare_repository
 
         return prepare_repository(path, ref=ref, allow_dirty=allow_dirty, inspect=inspect, with_files=dry_run,
                                   progress=progress, target=target)
-    from ..publish import prepare_files
+    from dlhub_manifest.publish.files import prepare_files
 
     # A dry run names no target: nothing may be written, not even blobs stored while hashing.
     return prepare_files(path, inspect=inspect, progress=progress, target=None if dry_run else target,
@@ -86,8 +86,8 @@ def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty
 
 def _report_problems(path: str, error: InvalidManifestError) -> None:
     """Every manifest problem, located, as `validate` shows them (not just the first)."""
-    from ..diagnostics import Report
-    from ..render import render_text
+    from dlhub_manifest.manifest.diagnostics import Report
+    from dlhub_manifest.manifest.render import render_text
 
     file = error.diagnostics[0].file if error.diagnostics else path
     click.echo(render_text([Report(file, error.diagnostics)]), err=True)
@@ -95,8 +95,8 @@ def _report_problems(path: str, error: InvalidManifestError) -> None:
 
 def follow(target: Target, task_id: str, timeout: float | None, fmt: str) -> int:
     """Wait for the task, printing its messages as they come; 0 when it succeeded, 1 when it failed."""
-    from ..publish import wait_for_task
-    from ._progress import MessagePrinter
+    from dlhub_manifest.cli._progress import MessagePrinter
+    from dlhub_manifest.publish.files import wait_for_task
 
     status = wait_for_task(target, task_id, timeout=timeout, on_update=MessagePrinter(quiet=fmt == "json"))
     if fmt == "json":
@@ -108,7 +108,7 @@ def follow(target: Target, task_id: str, timeout: float | None, fmt: str) -> int
 
 
 def _show_plan(target: Target, prepared: Prepared, fmt: str) -> int:
-    from ..plan import make_plan
+    from dlhub_manifest.publish.plan import make_plan
 
     plan = make_plan(target, prepared)
     if fmt == "json":
@@ -120,7 +120,7 @@ def _show_plan(target: Target, prepared: Prepared, fmt: str) -> int:
 
 def render_plan(plan: Plan, where: str) -> list[str]:
     """The dry-run plan as text lines."""
-    from ..humanize import human_size
+    from dlhub_manifest.util.humanize import human_size
 
     source = f" ({plan.version_source})" if plan.version_source else ""
     lines = [f"dry run: {plan.message} to the {where}", f"  version: {plan.version}{source}",

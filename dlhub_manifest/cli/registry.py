@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._registry_opts import echo_json, format_option, registry_option
+from dlhub_manifest.cli._registry_opts import echo_json, format_option, registry_option
 
 
 @click.group("registry")
@@ -27,9 +27,9 @@ def check_command(registry: Path | None, fmt: str) -> int:
 
     Example: dlhub-manifest registry check --format json
     """
-    from ..config import registry_path
-    from ..humanize import human_size
-    from ..registry.check import check_registry
+    from dlhub_manifest.registry.check import check_registry
+    from dlhub_manifest.util.humanize import human_size
+    from dlhub_manifest.util.locations import registry_path
 
     report = check_registry(registry_path(registry))
     if fmt == "json":
@@ -52,7 +52,7 @@ def path_command(registry: Path | None) -> int:
 
     Example: dlhub-manifest registry path
     """
-    from ..config import registry_path
+    from dlhub_manifest.util.locations import registry_path
 
     click.echo(str(registry_path(registry)))
     return 0

@@ -15,8 +15,8 @@ def schema_command(version: int, show_path: bool) -> int:
 
     Example: dlhub-manifest schema > dlhub-manifest.schema.json
     """
-    from ..errors import UsageError
-    from ..resources import SUPPORTED_MANIFEST_VERSIONS, schema_path
+    from dlhub_manifest.errors import UsageError
+    from dlhub_manifest.util.resources import SUPPORTED_MANIFEST_VERSIONS, schema_path
 
     if version not in SUPPORTED_MANIFEST_VERSIONS:
         raise UsageError(f"no schema for manifest_version {version}; supported: "

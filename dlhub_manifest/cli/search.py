@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..registry.browse import MAX_LIMIT, SEARCH_LIMIT
-from ._registry_opts import echo_json, format_option, get_target, target_options
+from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, target_options
+from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT
 
 
 @click.command("search")
@@ -22,7 +22,7 @@ def search_command(text: str, limit: int, registry: Path | None, target: str | N
 
     Example: dlhub-manifest search "iris Ward" --limit 10
     """
-    from .list import table
+    from dlhub_manifest.cli.list import table
 
     items = get_target(registry, target).search(text, limit)
     if fmt == "json":

@@ -40,8 +40,8 @@ def serve_command(registry: Path, host: str, port: int, tokens: Path | None, glo
 
     Example: dlhub-manifest serve --registry ./registry --port 8000 --tokens tokens.yaml
     """
-    from ..registry.http_app import Settings
-    from ..registry.server import build_authenticator, globus_config, run
+    from dlhub_manifest.server.app import Settings
+    from dlhub_manifest.server.run import build_authenticator, globus_config, run
 
     globus = globus_config(globus_client_id, globus_scope, login_client_id)
     settings = Settings(root=registry.absolute(), authenticator=build_authenticator(tokens, globus),

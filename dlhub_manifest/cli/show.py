@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ._registry_opts import echo_json, format_option, get_target, short, target_options
+from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, short, target_options
 
 
 @click.command("show")
@@ -22,7 +22,7 @@ def show_command(servable: str, registry: Path | None, target: str | None, fmt: 
 
     Example: dlhub-manifest show alice/iris-classifier@1.0.0 --format json
     """
-    from ..servable_ref import split_servable_ref
+    from dlhub_manifest.util.servable_ref import split_servable_ref
 
     ref = split_servable_ref(servable)  # a bad reference is a usage error before any request is made
     chosen = get_target(registry, target)
@@ -37,8 +37,8 @@ def show_command(servable: str, registry: Path | None, target: str | None, fmt: 
 
 def render(found: dict[str, Any]) -> list[str]:
     """A version as text: summary, versions, provenance, methods and files."""
-    from ..humanize import human_size
-    from ..registry.document import summary
+    from dlhub_manifest.registry.document import summary
+    from dlhub_manifest.util.humanize import human_size
 
     document = found["document"]
     info = summary(document)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._registry_opts import echo_json, format_option, get_target, target_options
+from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, target_options
 
 
 @click.command("status")
@@ -26,7 +26,7 @@ def status_command(task_id: str, wait: bool, timeout: float | None, registry: Pa
     """
     chosen = get_target(registry, target)
     if wait:
-        from .publish import follow
+        from dlhub_manifest.cli.publish import follow
 
         return follow(chosen, task_id, timeout, fmt)
     status = chosen.task(task_id)

@@ -22,8 +22,8 @@ def validate_command(paths: tuple[Path, ...], fmt: str, no_files: bool) -> int:
 
     Example: dlhub-manifest validate --format github examples/*/
     """
-    from ..render import RENDERERS
-    from ..validate import validate_path
+    from dlhub_manifest.manifest.render import RENDERERS
+    from dlhub_manifest.manifest.validate import validate_path
 
     reports = [validate_path(p, check_files=not no_files)[1] for p in (paths or (Path("dlhub.yaml"),))]
     output = RENDERERS[fmt](reports)

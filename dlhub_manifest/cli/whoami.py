@@ -16,7 +16,7 @@ def whoami_command(target: str | None, registry: str | None, fmt: str) -> int:
 
     Example: dlhub-manifest whoami --target http://127.0.0.1:8000
     """
-    from ..targets import resolve_target
+    from dlhub_manifest.targets import resolve_target
 
     info = resolve_target(registry=registry, target=target).whoami()
     if fmt == "json":

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import RegistryError, UsageError
-from ..fsutil import fsync_dir
-from .writer import BackgroundWriter
+from dlhub_manifest.errors import RegistryError, UsageError
+from dlhub_manifest.registry.writer import BackgroundWriter
+from dlhub_manifest.util.fsutil import fsync_dir
 
 CHUNK = 1 << 20
 THREADED_BYTES = 8 << 20  # below this a writer thread costs more than it saves
@@ -159,7 +159,7 @@ def _fill(stream: BinaryIO, out: BinaryIO, limit: int | None, progress: Progress
     src = _regular_fd(stream)
     if src is None:
         return _copy_hashing(stream, out, limit, progress)
-    from .filecopy import copy_hashing_file
+    from dlhub_manifest.registry.filecopy import copy_hashing_file
 
     return copy_hashing_file(src, out.fileno(), offset=stream.tell(), progress=progress,
                              limit=None if limit is None else limit + 1)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from ..versions import parse_version
-from .document import search_fields, summary, visible_to
-from .sqlscript import run_script
+from dlhub_manifest.registry.document import search_fields, summary, visible_to
+from dlhub_manifest.registry.sqlscript import run_script
+from dlhub_manifest.util.versions import parse_version
 
 FTS_TABLE = "catalog_fts"
 TEXT_FIELDS = ("name", "title", "description", "creators", "keywords", "domains", "identifiers")

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotFoundError
-from . import store as q
-from .blobs import BlobStore, hash_blob
-from .document import content_digest
-from .store import Store
-from .tasks import RUNNING, SUCCEEDED
+from dlhub_manifest.errors import NotFoundError
+from dlhub_manifest.registry import store as q
+from dlhub_manifest.registry.blobs import BlobStore, hash_blob
+from dlhub_manifest.registry.document import content_digest
+from dlhub_manifest.registry.store import Store
+from dlhub_manifest.registry.tasks import RUNNING, SUCCEEDED
 
 
 @dataclass

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DLHubManifestError, InvalidManifestError, RegistryError
-from .blobs import BlobStore
-from .document import block
-from .register import Registration, register
-from .request import PublishRequest, parse_request
-from .tasks import LeaseLost, Task, TaskQueue
+from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError, RegistryError
+from dlhub_manifest.registry.blobs import BlobStore
+from dlhub_manifest.registry.document import block
+from dlhub_manifest.registry.register import Registration, register
+from dlhub_manifest.registry.request import PublishRequest, parse_request
+from dlhub_manifest.registry.tasks import LeaseLost, Task, TaskQueue
 
 
 class PublicationFailed(RegistryError):
@@ -72,8 +72,8 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
     The document is the one the client built from a checkout of the same commit (with inspection, which a
     registry must never run on code it was sent); it has to name that commit and that manifest.
     """
-    from ..gitrepo import checkout_at
-    from ..remoteurl import strip_credentials
+    from dlhub_manifest.repository.checkout import checkout_at
+    from dlhub_manifest.repository.urls import strip_credentials
 
     assert req.repository is not None
     repo = req.repository
@@ -98,9 +98,9 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
 
 def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]:
     """The project folder in a checkout and its manifest data, validated with its files."""
-    from ..manifest import load_file
-    from ..paths import resolve_inside
-    from ..validate import validate_document
+    from dlhub_manifest.manifest.load import load_file
+    from dlhub_manifest.manifest.paths import resolve_inside
+    from dlhub_manifest.manifest.validate import validate_document
 
     project = resolve_inside(top, repo["path"], "dir") if "path" in repo else top
     doc, problems = load_file(project, display=f"dlhub.yaml@{repo['commit'][:12]}")
@@ -112,8 +112,8 @@ def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]
 
 
 def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
-    from ..files import file_mode, select_files
-    from ..humanize import human_size
+    from dlhub_manifest.package.select import file_mode, select_files
+    from dlhub_manifest.util.humanize import human_size
 
     entries: list[dict[str, Any]] = []
     for rel in select_files(project, data):
@@ -127,7 +127,7 @@ def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any]) 
 
 
 def _check_document(document: dict[str, Any]) -> None:
-    from ..build import check_document
+    from dlhub_manifest.build import check_document
 
     problems = check_document(document)
     if problems:

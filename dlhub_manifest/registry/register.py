@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..humanize import human_size
-from ..versions import choose_version, next_version
-from . import store as q
-from .document import content_digest, fill_registry_fields, search_text
-from .tasks import FAILED, SUCCEEDED, Task, TaskQueue
+from dlhub_manifest.registry import store as q
+from dlhub_manifest.registry.document import content_digest, fill_registry_fields, search_text
+from dlhub_manifest.registry.tasks import FAILED, SUCCEEDED, Task, TaskQueue
+from dlhub_manifest.util.humanize import human_size
+from dlhub_manifest.util.versions import choose_version, next_version
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UsageError
-from ..paths import PathProblem, check_relative
-from ..versions import parse_version
-from .blobs import check_digest
+from dlhub_manifest.errors import UsageError
+from dlhub_manifest.manifest.paths import PathProblem, check_relative
+from dlhub_manifest.registry.blobs import check_digest
+from dlhub_manifest.util.versions import parse_version
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")

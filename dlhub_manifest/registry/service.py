@@ -1,6 +1,6 @@
 """`RegistryService`: every registry operation; the ones that touch records take the caller's `Identity`.
 
-The local target calls it in-process and the HTTP app (issue 5) is a thin adapter over it, so both behave
+The local target calls it in-process and the HTTP app is a thin adapter over it, so both behave
 the same. Each thread gets its own SQLite connection; the service itself can be shared.
 """
 
@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import NotFoundError, UsageError
-from ..versions import parse_version
-from . import browse
-from . import store as q
-from .blobs import BlobStore, Progress, check_digest
-from .browse import MAX_LIMIT, SEARCH_LIMIT
-from .document import visible_to
-from .execute import Context
-from .request import parse_request, to_json
-from .store import Store
-from .tasks import LEASE_SECONDS, TaskQueue
+from dlhub_manifest.errors import NotFoundError, UsageError
+from dlhub_manifest.registry import browse
+from dlhub_manifest.registry import store as q
+from dlhub_manifest.registry.blobs import BlobStore, Progress, check_digest
+from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT
+from dlhub_manifest.registry.document import visible_to
+from dlhub_manifest.registry.execute import Context
+from dlhub_manifest.registry.request import parse_request, to_json
+from dlhub_manifest.registry.store import Store
+from dlhub_manifest.registry.tasks import LEASE_SECONDS, TaskQueue
+from dlhub_manifest.util.versions import parse_version
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import RegistryError
-from . import catalog
-from .sqlscript import run_script
+from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.registry import catalog
+from dlhub_manifest.registry.sqlscript import run_script
 
 T = TypeVar("T")
 DB_NAME = "registry.sqlite3"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import RegistryError
-from .store import Store, dumps, loads
+from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.registry.store import Store, dumps, loads
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 DONE = (SUCCEEDED, FAILED)
@@ -176,7 +176,7 @@ class TaskQueue:
 
 def ring_doorbell(root: Path) -> None:
     """Wake an idle worker (see `doorbell`); a missed ring only delays it until its next database check."""
-    from .doorbell import ring
+    from dlhub_manifest.registry.doorbell import ring
 
     ring(root)
 

@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from ..logsafe import RedactingFilter
-from .doorbell import Doorbell
-from .execute import execute
-from .lifeline import die_with_parent, orphaned
-from .service import RegistryService
-from .store import Store
-from .tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, new_worker_id
+from dlhub_manifest.registry.doorbell import Doorbell
+from dlhub_manifest.registry.execute import execute
+from dlhub_manifest.registry.lifeline import die_with_parent, orphaned
+from dlhub_manifest.registry.service import RegistryService
+from dlhub_manifest.registry.store import Store
+from dlhub_manifest.registry.tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, new_worker_id
+from dlhub_manifest.util.logsafe import RedactingFilter
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "logs/worker.log"
@@ -144,7 +144,7 @@ def _heartbeat(root: Path, task: Task, worker: str, lease_seconds: float) -> Ite
 
 def _preload() -> None:
     """Load and compile the document checker now: a worker started early is then ready when the task comes."""
-    from ..build.check import prepare
+    from dlhub_manifest.build.check import prepare
 
     prepare()
 

@@ -6,6 +6,7 @@ Memory stays bounded: at most QUEUE chunks wait for the writer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -63,7 +64,5 @@ def _start_writeback(out: BinaryIO, offset: int, length: int) -> None:
     if advise is None:
         return
     out.flush()
-    try:
+    with contextlib.suppress(OSError):  # only a hint
         advise(out.fileno(), offset, length, os.POSIX_FADV_DONTNEED)
-    except OSError:
-        pass  # only a hint

@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-from ..errors import UsageError
-from .base import Target
+from dlhub_manifest.errors import UsageError
+from dlhub_manifest.targets.base import Target
 
 
 def resolve_target(registry: str | Path | None = None, target: str | None = None) -> Target:
@@ -22,7 +22,7 @@ def resolve_target(registry: str | Path | None = None, target: str | None = None
             raise UsageError("this dlhub-manifest cannot publish to an HTTP registry (targets.http is missing)") from e
         remote: Target = http.HttpTarget.from_name(target)
         return remote
-    from ..config import registry_path
-    from .local import LocalTarget
+    from dlhub_manifest.targets.local import LocalTarget
+    from dlhub_manifest.util.locations import registry_path
 
     return LocalTarget(registry_path(registry))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.browse import SEARCH_LIMIT
 
 Progress = Callable[[int], object]
 

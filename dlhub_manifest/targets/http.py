@@ -1,6 +1,6 @@
 """`HttpTarget`: the `Target` protocol over a registry served by `dlhub-manifest serve`.
 
-Credentials come from `dlhub_manifest.auth` (environment token, Globus client credentials, stored login);
+Credentials come from `dlhub_manifest.credentials.login` (environment token, Globus client credentials, stored login);
 HTTP and network failures become the library's own errors with a message that says what to do.
 """
 
@@ -13,15 +13,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AuthError, ConflictError, NotFoundError, RegistryError, UsageError
-from ..registry.browse import SEARCH_LIMIT
-from ..userconfig import TargetConfig, resolve_target_config
+from dlhub_manifest.credentials.userconfig import TargetConfig, resolve_target_config
+from dlhub_manifest.errors import AuthError, ConflictError, NotFoundError, RegistryError, UsageError
+from dlhub_manifest.registry.browse import SEARCH_LIMIT
 
 if TYPE_CHECKING:
     from globus_sdk.transport import RetryConfig
 
-    from ..auth import AuthInfo, Credentials
-    from .http_client import RegistryClient
+    from dlhub_manifest.credentials.login import AuthInfo, Credentials
+    from dlhub_manifest.targets.http_client import RegistryClient
 
 LIST_PAGE = 1000  # servables per request when listing: bounded responses, few round trips
 STATUS_ERRORS: dict[int, type[RegistryError] | type[UsageError]] = {
@@ -58,21 +58,21 @@ class HttpTarget:
 
     @cached_property
     def credentials(self) -> Credentials:
-        from ..auth import resolve_credentials
+        from dlhub_manifest.credentials.login import resolve_credentials
 
         return resolve_credentials(self.config, self.auth_info)
 
     @cached_property
     def client(self) -> RegistryClient:
-        from .http_client import RegistryClient
+        from dlhub_manifest.targets.http_client import RegistryClient
 
         return RegistryClient(self.config.url, authorizer=self.credentials.authorizer, timeout=self._timeout,
                               retry_config=self._retry_config)
 
     def auth_info(self) -> AuthInfo:
         """What the registry advertises at `/auth` (no credentials needed)."""
-        from ..auth import AuthInfo
-        from .http_client import RegistryClient
+        from dlhub_manifest.credentials.login import AuthInfo
+        from dlhub_manifest.targets.http_client import RegistryClient
 
         with self._errors(), RegistryClient(self.config.url, timeout=self._timeout) as anonymous:
             return AuthInfo.from_json(anonymous.auth_info())
@@ -84,7 +84,7 @@ class HttpTarget:
 
     def upload_blob(self, path: Path, sha256: str, size: int, progress: Callable[[int], object] | None = None) -> None:
         """Upload one file as a blob, resuming after interruptions; `progress(n)` gets bytes newly sent."""
-        from .http_upload import upload_resumable
+        from dlhub_manifest.targets.http_upload import upload_resumable
 
         kwargs: dict[str, Any] = {"attempts": self._upload_attempts}
         if self._sleep is not None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import globus_sdk
 
-from ..errors import RegistryError
-from .http_client import Progress, RegistryClient
+from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.targets.http_client import Progress, RegistryClient
 
 RETRY_STATUS = frozenset({409, 429, 500, 502, 503, 504})
 

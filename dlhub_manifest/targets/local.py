@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..registry.browse import SEARCH_LIMIT
-from ..registry.service import Identity, RegistryService
-from ..registry.tasks import QUEUED
-from ..registry.worker import spawn_worker
-from .base import Progress
+from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.service import Identity, RegistryService
+from dlhub_manifest.registry.tasks import QUEUED
+from dlhub_manifest.registry.worker import spawn_worker
+from dlhub_manifest.targets.base import Progress
 
 WARM_IDLE_SECONDS = 20.0
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from dlhub_manifest.procutil import stop_process
+from dlhub_manifest.util.procutil import stop_process
 
 TOKENS = {
     "alice": "alice-token-0123456789abcdef",

@@ -23,7 +23,7 @@ import requests
 import yaml
 from registry_server import TOKENS, Server, running_server
 
-from dlhub_manifest.scaffold import ProjectSpec, create_project
+from dlhub_manifest.ci.scaffold import ProjectSpec, create_project
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"

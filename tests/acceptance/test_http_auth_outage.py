@@ -21,8 +21,8 @@ import uvicorn
 from globus_sdk.testing import RegisteredResponse, load_response
 from registry_server import TOKENS, free_port, write_tokens
 
-from dlhub_manifest.registry.auth import Chain, GlobusIntrospection, TokensFile
-from dlhub_manifest.registry.http_app import Settings, create_app
+from dlhub_manifest.server.app import Settings, create_app
+from dlhub_manifest.server.auth import Chain, GlobusIntrospection, TokensFile
 
 INTROSPECT = "https://auth.globus.org/v2/oauth2/token/introspect"
 TRY_AGAIN = {"code": "auth_unavailable", "message": "cannot reach Globus Auth to check the token; try again"}

@@ -11,10 +11,10 @@ import pytest
 import requests
 from registry_server import TOKENS, FaultProxy, Server, running_server
 
-from dlhub_manifest.auth import Credentials, bearer_authorizer
+from dlhub_manifest.credentials.login import Credentials, bearer_authorizer
+from dlhub_manifest.credentials.userconfig import TargetConfig
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.targets.http import HttpTarget
-from dlhub_manifest.userconfig import TargetConfig
 
 
 @pytest.fixture(scope="module")

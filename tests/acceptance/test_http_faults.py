@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from registry_server import TOKENS, FaultProxy, Server, running_server
 
-from dlhub_manifest.auth import Credentials, bearer_authorizer
-from dlhub_manifest.publish import prepare_files, submit, wait_for_task
+from dlhub_manifest.credentials.login import Credentials, bearer_authorizer
+from dlhub_manifest.credentials.userconfig import TargetConfig
+from dlhub_manifest.publish.files import prepare_files, submit, wait_for_task
 from dlhub_manifest.targets.http import HttpTarget
-from dlhub_manifest.userconfig import TargetConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sklearn"
 

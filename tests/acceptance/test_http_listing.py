@@ -15,12 +15,12 @@ from catalog_support import document, names, register
 from click.testing import CliRunner
 from registry_server import IDS, TOKENS, Server, running_server
 
-from dlhub_manifest.auth import Credentials, bearer_authorizer
 from dlhub_manifest.cli import cli
+from dlhub_manifest.credentials.login import Credentials, bearer_authorizer
+from dlhub_manifest.credentials.userconfig import TargetConfig
 from dlhub_manifest.targets import http as http_target
 from dlhub_manifest.targets.http import HttpTarget
 from dlhub_manifest.targets.http_client import RegistryClient
-from dlhub_manifest.userconfig import TargetConfig
 
 PUBLIC = ["alice/band-gap", "alice/iris", "carol/alloys", "carol/crystal-net", "dave/band-plot"]
 

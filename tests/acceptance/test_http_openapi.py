@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from registry_server import TOKENS, Server, running_server
 from schemathesis import checks
 
-from dlhub_manifest.registry.http_app import ROUTES
+from dlhub_manifest.server.app import ROUTES
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from dlhub_manifest import __version__
-from dlhub_manifest.scaffold import ProjectSpec, create_project
+from dlhub_manifest.ci.scaffold import ProjectSpec, create_project
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = ("manifest_version: 1\nname: stats\ntitle: Stats\ncreators: [\"Ward, Logan\"]\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from dlhub_manifest import hashcache
+from dlhub_manifest.package import hashcache
 
 RunCli = Callable[..., Result]
 HEAVY = ("jsonschema", "globus_sdk", "git", "cookiecutter", "starlette", "uvicorn", "requests", "httpx", "numpy",

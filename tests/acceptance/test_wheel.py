@@ -42,7 +42,7 @@ def test_installed_wheel_validates_with_its_own_schema(wheel: Path, tmp_path: Pa
         "servable: {type: sklearn, options: {model: model.pkl, n_input_columns: 4}}\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(target)}
     probe = subprocess.run(
-        [sys.executable, "-c", "import dlhub_manifest, dlhub_manifest.resources as r; "
+        [sys.executable, "-c", "import dlhub_manifest, dlhub_manifest.util.resources as r; "
          "print(dlhub_manifest.__file__); print(r.schema_path())"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True, timeout=60)
     module_file, schema = probe.stdout.split()

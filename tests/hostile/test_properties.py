@@ -18,11 +18,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlhub_manifest.diagnostics import Diagnostic
-from dlhub_manifest.manifest import Document, load_bytes
-from dlhub_manifest.resources import manifest_schema
-from dlhub_manifest.schema_fast import compile_schema
-from dlhub_manifest.validate import validate_document
+from dlhub_manifest.manifest.diagnostics import Diagnostic
+from dlhub_manifest.manifest.load import Document, load_bytes
+from dlhub_manifest.manifest.schema_fast import compile_schema
+from dlhub_manifest.manifest.validate import validate_document
+from dlhub_manifest.util.resources import manifest_schema
 
 from . import generate, schemawalk
 from .case import Case, materialise

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dlhub_manifest.manifest import load_file, load_text
-from dlhub_manifest.validate import validate_path
+from dlhub_manifest.manifest.load import load_file, load_text
+from dlhub_manifest.manifest.validate import validate_path
 
 
 @pytest.mark.parametrize("text", ['a: !!bool maybe\n', 'a: !!bool ""\n', 'a: !!int ""\n', 'a: !!int "-"\n',
@@ -40,7 +40,7 @@ def test_largest_64_bit_integer_still_loads() -> None:
 @pytest.mark.parametrize("opener", ["[", "{a: ", "- "])
 def test_nesting_far_past_the_limit_is_refused_without_crashing_the_process(opener: str) -> None:
     # 100,000 levels overflowed libyaml's recursive C composer (SIGSEGV); a child process keeps pytest alive.
-    probe = ("import sys; from dlhub_manifest.manifest import load_text; "
+    probe = ("import sys; from dlhub_manifest.manifest.load import load_text; "
              "doc, problems = load_text(sys.stdin.read()); print(problems[0].line, problems[0].message)")
     text = opener * (1_000_000 // len(opener))
     proc = subprocess.run([sys.executable, "-c", probe], input=text, capture_output=True, text=True, timeout=120)
@@ -60,7 +60,7 @@ def test_a_fifo_given_as_the_manifest_is_refused_instead_of_blocking_forever(tmp
     # open() on a FIFO without a writer blocks; the probe runs in a child so a regression fails instead of hanging.
     fifo = tmp_path / "dlhub.yaml"
     os.mkfifo(fifo)
-    probe = ("import sys; from dlhub_manifest.manifest import load_file; "
+    probe = ("import sys; from dlhub_manifest.manifest.load import load_file; "
              "doc, problems = load_file(sys.argv[1]); print(doc, problems[0].format_text())")
     proc = subprocess.run([sys.executable, "-c", probe, str(fifo)], capture_output=True, text=True, timeout=60)
     expected = f"None {fifo}: is not a regular file (a FIFO, socket or device) (hint: pass the path of a dlhub.yaml"
@@ -98,7 +98,7 @@ def test_a_glob_over_symlink_loops_finishes(tmp_path: Path) -> None:
     project = _project(tmp_path, '["**/nomatch"]')
     (project / "a").symlink_to(".")
     (project / "b").symlink_to(".")
-    probe = ("import sys; from dlhub_manifest.validate import validate_path; "
+    probe = ("import sys; from dlhub_manifest.manifest.validate import validate_path; "
              "print(*[d.format_text() for d in validate_path(sys.argv[1])[1].diagnostics], sep='\\n')")
     proc = subprocess.run([sys.executable, "-c", probe, str(project)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -129,7 +129,7 @@ def test_a_glob_selecting_a_fifo_is_reported_unless_excluded(tmp_path: Path) -> 
     ("title: t", "title: t\n? " + "x" * 200_000 + "\n: 1", 4),  # `?`: a plain key stops at 1024 characters
 ], ids=["title", "license", "key"])
 def test_a_huge_value_is_quoted_shortened_not_whole(tmp_path: Path, old: str, new: str, line: int) -> None:
-    # A 200,000-character title, license or unknown key used to come back whole inside the message.
+    # A 200,000-character title, license or unknown key must not come back whole inside the message.
     (tmp_path / "dlhub.yaml").write_text(SKLEARN.replace(old, new))
     (tmp_path / "m.pkl").write_bytes(b"x")
     errors = validate_path(tmp_path)[1].errors

@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from dlhub_manifest.procutil import stop_process
+from dlhub_manifest.util.procutil import stop_process
 
 WORKER_MODULE = "dlhub_manifest.registry.worker"
 

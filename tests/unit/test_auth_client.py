@@ -12,11 +12,11 @@ import pytest
 import responses
 from globus_sdk.testing import get_last_request, load_response
 
-from dlhub_manifest import auth
+from dlhub_manifest.credentials import login as auth
+from dlhub_manifest.credentials.tokenstore import TokenStore
+from dlhub_manifest.credentials.userconfig import TargetConfig
 from dlhub_manifest.errors import AuthError, UsageError
-from dlhub_manifest.logsafe import redact
-from dlhub_manifest.tokenstore import TokenStore
-from dlhub_manifest.userconfig import TargetConfig
+from dlhub_manifest.util.logsafe import redact
 
 TARGET = TargetConfig(url="http://127.0.0.1:9999")
 INFO = auth.AuthInfo(globus_scope="urn:globus:auth:scope:transfer.api.globus.org:all",

@@ -17,7 +17,7 @@ import bench_validate  # noqa: E402
 import run as bench_run  # noqa: E402
 from _harness import CommandFailed, MiB, Result, interleaved, percentile, run_process  # noqa: E402
 
-from dlhub_manifest.validate import validate_path  # noqa: E402
+from dlhub_manifest.manifest.validate import validate_path  # noqa: E402
 
 
 def test_percentile_interpolates() -> None:

@@ -15,7 +15,7 @@ from test_build_support import REPO, copy_example, project, static_servable
 
 from dlhub_manifest.build import build, build_document, check_document, dumps
 from dlhub_manifest.errors import InvalidManifestError
-from dlhub_manifest.manifest import load_file
+from dlhub_manifest.manifest.load import load_file
 
 # Not meaningful to compare (inputs.md of the peer example): the SDK's own version, a placeholder, an empty year.
 MOMENT_OR_TOOL = {"dlhub.version"}

@@ -1,5 +1,5 @@
 """The builder never hands out a document its own schema refuses: every example builds to a valid one, inputs
-that used to slip through are user errors, and anything else is a loud internal error, not a quiet document."""
+that could slip through are user errors, and anything else is a loud internal error, not a quiet document."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dlhub_manifest.build import build, build_document, check_document
 from dlhub_manifest.build import document as document_module
 from dlhub_manifest.cli import cli
 from dlhub_manifest.errors import InternalError, InvalidManifestError, UsageError
-from dlhub_manifest.manifest import load_file
+from dlhub_manifest.manifest.load import load_file
 
 APP = "def run(x: list[float]) -> list[float]:\n    return x\n"
 SHIPPED = sorted(p.parent for p in (REPO / "examples").glob("*/dlhub.yaml"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlhub_manifest.checks import doi_problem, orcid_checksum_ok, spdx_problem, split_name, suggest
+from dlhub_manifest.manifest.checks import doi_problem, orcid_checksum_ok, spdx_problem, split_name, suggest
 
 
 @pytest.mark.parametrize("orcid", ["0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0002-1694-233X"])

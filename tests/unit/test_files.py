@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from dlhub_manifest.errors import DLHubManifestError
-from dlhub_manifest.files import FileEntry, FileSelectionError, file_mode, hash_file, scan, select_files
-from dlhub_manifest.globs import GlobSet
+from dlhub_manifest.manifest.globs import GlobSet
+from dlhub_manifest.package.select import FileEntry, FileSelectionError, file_mode, hash_file, scan, select_files
 
 
 def make(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -208,7 +208,7 @@ def test_device_and_fifo_files_are_refused(project: Path) -> None:
 def test_unreadable_file_is_refused(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # chmod 0 does not stop root (CI containers), so make the access check itself say "no" for this file.
     real_access = os.access
-    monkeypatch.setattr("dlhub_manifest.paths.os.access",
+    monkeypatch.setattr("dlhub_manifest.manifest.paths.os.access",
                         lambda p, mode: not str(p).endswith("app.py") and real_access(p, mode))
     with pytest.raises(FileSelectionError, match="'src/app.py' is not readable"):
         select_files(project, sklearn(files=["src/*.py"]))

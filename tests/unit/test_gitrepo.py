@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dlhub_manifest import gitrepo
 from dlhub_manifest.errors import DLHubManifestError, UsageError
-from dlhub_manifest.gitrepo import (
+from dlhub_manifest.repository import checkout as gitrepo
+from dlhub_manifest.repository.checkout import (
     DirtyTreeError,
     GitRepoError,
     checkout_at,
@@ -23,8 +23,8 @@ from dlhub_manifest.gitrepo import (
     resolve_ref,
     version_from_tag,
 )
-from dlhub_manifest.logsafe import redact
-from dlhub_manifest.remoteurl import normalize_remote_url, strip_credentials
+from dlhub_manifest.repository.urls import normalize_remote_url, strip_credentials
+from dlhub_manifest.util.logsafe import redact
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -298,7 +298,8 @@ def test_errors_belong_to_the_one_root() -> None:
 
 
 def test_git_is_imported_lazily() -> None:
-    code = ("import sys, dlhub_manifest.gitrepo, dlhub_manifest.files, dlhub_manifest.package; "
+    code = ("import sys, dlhub_manifest.repository.checkout, dlhub_manifest.package.select, "
+            "dlhub_manifest.package.archive; "
             "print('git' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from test_build_support import project, static_servable
 
-from dlhub_manifest import hashcache
 from dlhub_manifest.build import build_document
 from dlhub_manifest.build.inspect import runner
 from dlhub_manifest.build.inspect.runner import run_probe
-from dlhub_manifest.manifest import load_file
+from dlhub_manifest.manifest.load import load_file
+from dlhub_manifest.package import hashcache
 
 APP = "from helper import scale\n\ndef run(x: list[float]) -> list[float]:\n    return scale(x)\n"
 HELPER = "def scale(x):\n    return x\n"

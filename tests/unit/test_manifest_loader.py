@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlhub_manifest.manifest import MAX_BYTES, load_bytes, load_text
+from dlhub_manifest.manifest.load import MAX_BYTES, load_bytes, load_text
 
 
 def test_positions_of_nested_fields_are_one_based() -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from dlhub_manifest.errors import InvalidManifestError
-from dlhub_manifest.files import FileEntry, scan
-from dlhub_manifest.package import DOCUMENT_NAME, PackageError, package, write_zip
+from dlhub_manifest.package.archive import DOCUMENT_NAME, PackageError, package, write_zip
+from dlhub_manifest.package.select import FileEntry, scan
 
 DOC = b'{"datacite": {"titles": [{"title": "t"}]}, "dlhub": {"name": "x"}}'
 

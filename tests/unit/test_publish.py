@@ -11,9 +11,9 @@ import pytest
 from publish_support import make_project
 
 from dlhub_manifest.errors import InvalidManifestError
-from dlhub_manifest.files import FileEntry
-from dlhub_manifest.plan import diff_documents, make_plan
-from dlhub_manifest.publish import Progress, hash_files, prepare_files, submit, upload_missing
+from dlhub_manifest.package.select import FileEntry
+from dlhub_manifest.publish.files import Progress, hash_files, prepare_files, submit, upload_missing
+from dlhub_manifest.publish.plan import diff_documents, make_plan
 from dlhub_manifest.registry.service import Identity
 from dlhub_manifest.registry.worker import run_worker
 from dlhub_manifest.targets.local import LocalTarget

@@ -67,7 +67,7 @@ def test_easy_publish_writes_a_manifest_from_sdk_arguments(registry: Path, tmp_p
                                            "serialization_method": "pickle"},
                                affiliations=[["Argonne National Laboratory"], ["University of Chicago"]],
                                paper_doi="10.1000/xyz123", registry=registry)
-    from dlhub_manifest.publish import wait_for_task
+    from dlhub_manifest.publish.files import wait_for_task
     from dlhub_manifest.targets import resolve_target
 
     assert wait_for_task(resolve_target(registry=registry), task_id, timeout=60)["status"] == "succeeded"

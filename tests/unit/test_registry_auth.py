@@ -12,9 +12,9 @@ import responses
 from globus_sdk.testing import get_last_request, load_response
 
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.logsafe import redact
-from dlhub_manifest.registry.auth import Chain, GlobusIntrospection, TokensFile
-from dlhub_manifest.registry.server import build_authenticator
+from dlhub_manifest.server.auth import Chain, GlobusIntrospection, TokensFile
+from dlhub_manifest.server.run import build_authenticator
+from dlhub_manifest.util.logsafe import redact
 
 ALICE = "alice-token-0123456789abcdef"
 

@@ -9,7 +9,7 @@ import requests
 import responses
 from globus_sdk.testing import RegisteredResponse, load_response
 
-from dlhub_manifest.registry.auth import AuthUnavailable, GlobusIntrospection
+from dlhub_manifest.server.auth import AuthUnavailable, GlobusIntrospection
 
 INTROSPECT = "https://auth.globus.org/v2/oauth2/token/introspect"
 
@@ -26,7 +26,7 @@ def test_an_auth_outage_is_try_again_not_an_unknown_token(mocked: None, status: 
                        json={"errors": [{"code": "unavailable"}]}).add()
     with pytest.raises(AuthUnavailable, match=r"^cannot reach Globus Auth to check the token; try again$"):
         _globus().identify("some-user-token-123")
-    ours = [r for r in caplog.records if r.name == "dlhub_manifest.registry.auth"]
+    ours = [r for r in caplog.records if r.name == "dlhub_manifest.server.auth"]
     assert [r.getMessage() for r in ours] == [f"cannot reach Globus Auth to check a token (HTTP {status})"]
     assert all(r.exc_info is None for r in caplog.records)  # an outage is not our bug: no traceback in the log
 

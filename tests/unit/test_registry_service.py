@@ -12,7 +12,7 @@ import pytest
 from publish_support import make_project
 
 from dlhub_manifest.errors import NotFoundError, UsageError
-from dlhub_manifest.publish import prepare_files, submit
+from dlhub_manifest.publish.files import prepare_files, submit
 from dlhub_manifest.registry.check import check_registry
 from dlhub_manifest.registry.document import content_digest
 from dlhub_manifest.registry.service import Identity

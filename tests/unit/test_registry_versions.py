@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.versions import choose_version, latest, next_version, parse_version
+from dlhub_manifest.util.versions import choose_version, latest, next_version, parse_version
 
 
 def test_parse_keeps_every_part() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from publish_support import make_project, wait_done, wait_for
 
-from dlhub_manifest.publish import prepare_files, submit
+from dlhub_manifest.publish.files import prepare_files, submit
 from dlhub_manifest.registry.check import check_registry
 from dlhub_manifest.registry.service import Identity
 from dlhub_manifest.registry.worker import run_worker, try_lock, worker_alive

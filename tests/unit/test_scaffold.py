@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlhub_manifest import scaffold
+from dlhub_manifest.ci import scaffold as scaffold
+from dlhub_manifest.ci.scaffold import ProjectSpec, ScaffoldError, create_project
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.resources import manifest_schema
-from dlhub_manifest.scaffold import ProjectSpec, ScaffoldError, create_project
-from dlhub_manifest.validate import validate_path
+from dlhub_manifest.manifest.validate import validate_path
+from dlhub_manifest.util.resources import manifest_schema
 
 
 def spec(**changes: str) -> ProjectSpec:

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlhub_manifest.manifest import load_file
-from dlhub_manifest.resources import manifest_schema
-from dlhub_manifest.schema_fast import DIALECT, Unsupported, compile_schema
+from dlhub_manifest.manifest.load import load_file
+from dlhub_manifest.manifest.schema_fast import DIALECT, Unsupported, compile_schema
+from dlhub_manifest.util.resources import manifest_schema
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = sorted((REPO / "tests" / "examples" / "valid").glob("*/dlhub.yaml"))

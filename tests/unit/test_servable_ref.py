@@ -6,7 +6,7 @@ import pytest
 
 from dlhub_manifest.api import parse_servable_ref
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.servable_ref import ServableRef, split_servable_ref
+from dlhub_manifest.util.servable_ref import ServableRef, split_servable_ref
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from dlhub_manifest.credentials.userconfig import load_targets, normalise_url, resolve_target_config
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.userconfig import load_targets, normalise_url, resolve_target_config
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ Keras and TensorFlow files are read as data, without their frameworks.
 
 from __future__ import annotations
 
-from . import class_method, keras, pytorch, sklearn, static_method, tensorflow
-from .base import InspectContext, Inspection, Inspector
+from dlhub_manifest.build.inspect import class_method, keras, pytorch, sklearn, static_method, tensorflow
+from dlhub_manifest.build.inspect.base import InspectContext, Inspection, Inspector
 
 INSPECTORS: dict[str, Inspector] = {
     "sklearn": sklearn.KIND,

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...diagnostics import Diagnostic, FieldPath
-from ...manifest import Document
-from .runner import DEFAULT_TIMEOUT, ProbeFailed, run_probe
+from dlhub_manifest.build.inspect.runner import DEFAULT_TIMEOUT, ProbeFailed, run_probe
+from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath
+from dlhub_manifest.manifest.load import Document
 
 Method = dict[str, Any]
 

@@ -28,8 +28,8 @@ _STDLIB = os.path.join(os.path.dirname(os.__file__), "")  # sysconfig would cost
 
 def entry_path(name: str, args: dict[str, Any], project: Path, env: dict[str, str]) -> Path:
     """Where the entry for this probe run lives in the user's cache folder."""
-    from ... import __version__
-    from ...config import cache_dir
+    from dlhub_manifest import __version__
+    from dlhub_manifest.util.locations import cache_dir
 
     key = {"format": FORMAT, "probe": name, "args": args, "project": str(project.resolve()),
            "tool": __version__, "python": [os.path.realpath(sys.executable), sys.version],
@@ -57,8 +57,8 @@ def lookup(path: Path, project: Path) -> dict[str, Any] | None:
 def remember(path: Path, project: Path, result: dict[str, Any], reads: dict[str, list[str]],
              started_ns: int) -> None:
     """Keep `result` with the state of what the probe read, unless some of it changed since `started_ns`."""
-    from ...fsutil import atomic_write_bytes
-    from ...hashcache import RACY_NS
+    from dlhub_manifest.package.hashcache import RACY_NS
+    from dlhub_manifest.util.fsutil import atomic_write_bytes
 
     with _Fingerprints(project) as prints:
         state = prints.state(reads, started_ns - RACY_NS)
@@ -104,7 +104,7 @@ class _Fingerprints:
         return all(self.of(where, key) == value for where, entries in state.items() for key, value in entries.items())
 
     def of(self, where: str, key: str) -> str | None:
-        from ...hashcache import fingerprint
+        from dlhub_manifest.package.hashcache import fingerprint
 
         try:
             if where == "files":
@@ -119,9 +119,9 @@ class _Fingerprints:
 
     def _sha256(self, path: Path) -> str:
         """Through the hash cache, so a large unchanged model is not read again."""
-        from ...config import cache_dir
-        from ...files import hash_file
-        from ...hashcache import HashCache
+        from dlhub_manifest.package.hashcache import HashCache
+        from dlhub_manifest.package.select import hash_file
+        from dlhub_manifest.util.locations import cache_dir
 
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):

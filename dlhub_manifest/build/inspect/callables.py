@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...diagnostics import FieldPath
-from ..signature import method_parts
-from .base import InspectContext, Inspection, Method
+from dlhub_manifest.build.inspect.base import InspectContext, Inspection, Method
+from dlhub_manifest.build.signature import method_parts
+from dlhub_manifest.manifest.diagnostics import FieldPath
 
 
 def add_method(ctx: InspectContext, out: Inspection, name: str, description: dict[str, Any],

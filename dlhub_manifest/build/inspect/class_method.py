@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Framework, InspectContext, Inspection, Inspector, sandboxed
-from .callables import add_method
+from dlhub_manifest.build.inspect.base import Framework, InspectContext, Inspection, Inspector, sandboxed
+from dlhub_manifest.build.inspect.callables import add_method
 
 _PYTHON = Framework("", "Python", "")
 _FALLBACK = "the methods' input and output under servable.methods"
@@ -13,8 +13,8 @@ _FALLBACK = "the methods' input and output under servable.methods"
 
 def probe(args: dict[str, Any]) -> dict[str, Any]:
     """(In the subprocess) unpickle the object and describe the requested methods."""
-    from ..signature import describe_callable
-    from .loaders import load_object
+    from dlhub_manifest.build.inspect.loaders import load_object
+    from dlhub_manifest.build.signature import describe_callable
 
     obj = load_object(args["object"], args.get("serialization", "pickle"))
     cls = type(obj)

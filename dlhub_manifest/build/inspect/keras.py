@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...paths import PathProblem, resolve_inside
-from ..types import Argument, dtype_kind, ndarray
-from .base import Framework, InspectContext, Inspection, Inspector, sandboxed
-from .keras_config import KerasConfigError, KerasModel, Tensor, read_model
+from dlhub_manifest.build.inspect.base import Framework, InspectContext, Inspection, Inspector, sandboxed
+from dlhub_manifest.build.inspect.keras_config import KerasConfigError, KerasModel, Tensor, read_model
+from dlhub_manifest.build.types import Argument, dtype_kind, ndarray
+from dlhub_manifest.manifest.paths import PathProblem, resolve_inside
 
 FRAMEWORK = Framework("keras", "Keras", "keras")
 _FALLBACK = "servable.methods.run.input and .output"

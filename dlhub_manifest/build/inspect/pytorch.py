@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..types import dtype_kind, ndarray
-from .base import Framework, InspectContext, Inspection, Inspector, base_version, sandboxed
+from dlhub_manifest.build.inspect.base import Framework, InspectContext, Inspection, Inspector, base_version, sandboxed
+from dlhub_manifest.build.types import dtype_kind, ndarray
 
 FRAMEWORK = Framework("torch", "PyTorch", "torch")
 _FALLBACK = "dependencies.python.torch (shapes come from the options)"

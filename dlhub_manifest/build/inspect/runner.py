@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...logsafe import redact
+from dlhub_manifest.util.logsafe import redact
 
 DEFAULT_TIMEOUT = 60.0
 PROBES: dict[str, str] = {  # probe name -> "module:function", imported only in the child
@@ -52,8 +52,8 @@ def run_probe(name: str, args: dict[str, Any], project: Path, timeout: float = D
     With `cache`, a result remembered from an earlier run whose inputs are all unchanged is returned instead
     (see `cache.py`); only successful results are remembered.
     """
-    from ...hashcache import caching_enabled
-    from . import cache as memo
+    from dlhub_manifest.build.inspect import cache as memo
+    from dlhub_manifest.package.hashcache import caching_enabled
 
     env = _child_env()
     entry = memo.entry_path(name, args, project, env) if cache and caching_enabled() else None
@@ -128,7 +128,7 @@ def _describe(e: BaseException) -> dict[str, Any]:
 
 
 def _child(request: dict[str, Any]) -> dict[str, Any]:
-    from .reads import ReadRecorder
+    from dlhub_manifest.build.inspect.reads import ReadRecorder
 
     project = str(request["project"])
     sys.path.insert(0, project)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import protowire as pw
-from .protowire import ProtoError
+from dlhub_manifest.build.inspect import protowire as pw
+from dlhub_manifest.build.inspect.protowire import ProtoError
 
 MAX_PB_BYTES = 512 * 1024 * 1024
 # tensorflow/core/framework/types.proto DataType values -> numpy-style names

@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect as pyinspect
 from typing import Any
 
-from ..types import jsonable, ndarray
-from .base import Framework, InspectContext, Inspection, Inspector, Method, sandboxed
-from .loaders import load_object
+from dlhub_manifest.build.inspect.base import Framework, InspectContext, Inspection, Inspector, Method, sandboxed
+from dlhub_manifest.build.inspect.loaders import load_object
+from dlhub_manifest.build.types import jsonable, ndarray
 
 FRAMEWORK = Framework("sklearn", "scikit-learn", "sklearn")
 PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")

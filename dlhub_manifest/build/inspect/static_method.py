@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Framework, InspectContext, Inspection, Inspector, sandboxed
-from .callables import add_method
+from dlhub_manifest.build.inspect.base import Framework, InspectContext, Inspection, Inspector, sandboxed
+from dlhub_manifest.build.inspect.callables import add_method
 
 _PYTHON = Framework("", "Python", "")  # plain Python: nothing to install
 _FALLBACK = "servable.methods.run.input and .output"
@@ -15,7 +15,7 @@ def probe(args: dict[str, Any]) -> dict[str, Any]:
     """(In the subprocess) import the function from the project and describe its signature."""
     import importlib
 
-    from ..signature import describe_callable
+    from dlhub_manifest.build.signature import describe_callable
 
     module = importlib.import_module(args["module"])
     fn = getattr(module, args["function"], None)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...paths import PathProblem, resolve_inside
-from ..types import Argument, dtype_kind, ndarray
-from .base import InspectContext, Inspection, Inspector
-from .savedmodel import SavedModelError, TensorSpec, read_saved_model
+from dlhub_manifest.build.inspect.base import InspectContext, Inspection, Inspector
+from dlhub_manifest.build.inspect.savedmodel import SavedModelError, TensorSpec, read_saved_model
+from dlhub_manifest.build.types import Argument, dtype_kind, ndarray
+from dlhub_manifest.manifest.paths import PathProblem, resolve_inside
 
 DEFAULT_SIGNATURE = "serving_default"
 NO_TENSORS: Argument = {"type": "python object", "python_type": "builtins.NoneType", "description": "no tensors"}

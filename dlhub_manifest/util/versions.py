@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .errors import UsageError
+from dlhub_manifest.errors import UsageError
 
 FIRST_VERSION = "0.1.0"
 _SEMVER = re.compile(

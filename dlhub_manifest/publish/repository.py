@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidManifestError
-from .manifest import MANIFEST_NAMES, Document, load_bytes
-from .publish import Prepared, Progress, hash_files
+from dlhub_manifest.errors import InvalidManifestError
+from dlhub_manifest.manifest.load import MANIFEST_NAMES, Document, load_bytes
+from dlhub_manifest.publish.files import Prepared, Progress, hash_files
 
 if TYPE_CHECKING:
     from git import Repo
 
-    from .targets.base import Target
+    from dlhub_manifest.targets.base import Target
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
     `with_files` also selects and hashes the files at that commit (for a dry-run plan). `target`: the registry
     it is for (default: one on this machine); one elsewhere is sent a URL it can fetch, never a local path.
     """
-    from .build import build_document
-    from .gitrepo import is_dirty, require_clean, resolve_ref
+    from dlhub_manifest.build import build_document
+    from dlhub_manifest.repository.checkout import is_dirty, require_clean, resolve_ref
 
     progress = progress or Progress()
     with _opened(source) as src:
@@ -73,8 +73,8 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
 @contextlib.contextmanager
 def _opened(source: str) -> Iterator[Source]:
     """A local repository as is, or a URL cloned (without a checkout) into a temporary folder."""
-    from .gitrepo import open_repo
-    from .remoteurl import normalize_remote_url
+    from dlhub_manifest.repository.checkout import open_repo
+    from dlhub_manifest.repository.urls import normalize_remote_url
 
     normalize_remote_url(source)  # refuses what is neither a path nor a git URL, with a clear message
     if "://" in source or _is_scp_like(source):
@@ -90,7 +90,7 @@ def _opened(source: str) -> Iterator[Source]:
 
 def _fetch_url(src: Source, target: Target | None, progress: Progress) -> str:
     """Where the registry's worker fetches the commit: the folder for a local registry, else a remote URL."""
-    from .remoteurl import strip_credentials
+    from dlhub_manifest.repository.urls import strip_credentials
 
     if target is None or _on_this_machine(target):
         return src.fetch_url
@@ -100,14 +100,14 @@ def _fetch_url(src: Source, target: Target | None, progress: Progress) -> str:
 
 
 def _on_this_machine(target: Target) -> bool:
-    from .targets.local import LocalTarget
+    from dlhub_manifest.targets.local import LocalTarget
 
     return isinstance(target, LocalTarget)
 
 
 def _origin_url(src: Source) -> str:
     """The normalised, credential-free `origin` URL; refused when there is none (a path is no use remotely)."""
-    from .gitrepo import GitRepoError, remote_url
+    from dlhub_manifest.repository.checkout import GitRepoError, remote_url
 
     url = remote_url(src.repo)
     if url is None:
@@ -128,8 +128,8 @@ def _clone(url: str, dest: Path) -> Repo:
     from git import Repo
     from git.exc import GitCommandError
 
-    from .gitrepo import GIT_ENV, GitRepoError
-    from .remoteurl import strip_credentials
+    from dlhub_manifest.repository.checkout import GIT_ENV, GitRepoError
+    from dlhub_manifest.repository.urls import strip_credentials
 
     try:
         return Repo.clone_from(url, dest, env=GIT_ENV, no_checkout=True)
@@ -140,9 +140,9 @@ def _clone(url: str, dest: Path) -> Repo:
 
 def _manifest_at(src: Source, commit: str) -> Document:
     """dlhub.yaml as committed (not as in the working tree), loaded and checked without touching files."""
-    from .gitrepo import GitRepoError, read_file_at
-    from .manifest import MAX_BYTES
-    from .validate import validate_document
+    from dlhub_manifest.manifest.load import MAX_BYTES
+    from dlhub_manifest.manifest.validate import validate_document
+    from dlhub_manifest.repository.checkout import GitRepoError, read_file_at
 
     prefix = f"{src.subdir}/" if src.subdir else ""
     for name in MANIFEST_NAMES:
@@ -162,7 +162,7 @@ def _manifest_at(src: Source, commit: str) -> Document:
 
 def _version(doc: Document, tag: str | None) -> tuple[str | None, str]:
     """The version the manifest sets, else the one a `v1.2.0` tag supplies, else None (the registry picks)."""
-    from .gitrepo import version_from_tag
+    from dlhub_manifest.repository.checkout import version_from_tag
 
     if doc.data.get("version"):
         return str(doc.data["version"]), "manifest"
@@ -171,8 +171,8 @@ def _version(doc: Document, tag: str | None) -> tuple[str | None, str]:
 
 
 def _provenance_url(src: Source) -> str:
-    from .gitrepo import remote_url
-    from .remoteurl import normalize_remote_url
+    from dlhub_manifest.repository.checkout import remote_url
+    from dlhub_manifest.repository.urls import normalize_remote_url
 
     return (remote_url(src.repo) if src.local else None) or normalize_remote_url(src.fetch_url)
 
@@ -180,8 +180,8 @@ def _provenance_url(src: Source) -> str:
 @contextlib.contextmanager
 def _checkout(src: Source, commit: str) -> Iterator[Path]:
     """The project folder as of `commit`, in a temporary checkout that is removed afterwards."""
-    from .gitrepo import checkout_at
-    from .paths import resolve_inside
+    from dlhub_manifest.manifest.paths import resolve_inside
+    from dlhub_manifest.repository.checkout import checkout_at
 
     tmp = Path(tempfile.mkdtemp(prefix="dlhub-checkout-"))
     try:
@@ -192,6 +192,6 @@ def _checkout(src: Source, commit: str) -> Iterator[Path]:
 
 
 def _files_at(project: Path, data: dict[str, Any], progress: Progress) -> list[Any]:
-    from .files import select_files
+    from dlhub_manifest.package.select import select_files
 
     return hash_files(project, select_files(project, data), progress, use_cache=False)

@@ -19,13 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import DLHubManifestError, UsageError
-from ..logsafe import register_secret
-from .service import Identity
+from dlhub_manifest.errors import DLHubManifestError, UsageError
+from dlhub_manifest.registry.service import Identity
+from dlhub_manifest.util.logsafe import register_secret
 
 IDENTITY_URN = "urn:globus:auth:identity:"
 UNAVAILABLE_STATUS = frozenset({429, 500, 502, 503, 504})  # Globus Auth answers that mean "not now"
-log = logging.getLogger("dlhub_manifest.registry.auth")
+log = logging.getLogger("dlhub_manifest.server.auth")
 
 
 class AuthUnavailable(DLHubManifestError):
@@ -83,7 +83,7 @@ def _key_digest(path: Path, key: Any) -> bytes:
     return _digest(text).encode()
 
 
-def _identity_from(path: Path, key: Any, entry: Any) -> Identity:
+def _identity_from(path: Path, _key: Any, entry: Any) -> Identity:
     if not isinstance(entry, dict) or not entry.get("username"):
         raise UsageError(f"tokens file {path}: each entry needs at least a 'username' (and optional id, groups)")
     username = str(entry["username"])

@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any
 
-from .checks import suggest
-from .diagnostics import Diagnostic, FieldPath
-from .manifest import Document
+from dlhub_manifest.manifest.checks import suggest
+from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath
+from dlhub_manifest.manifest.load import Document
 
 _TYPE_NAMES = {"integer": "an integer", "string": "a string", "number": "a number", "boolean": "true or false",
                "array": "a list", "object": "a mapping", "null": "empty"}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import UsageError
+from dlhub_manifest.errors import UsageError
 
 CONFIG_DIR_ENV = "DLHUB_MANIFEST_CONFIG_DIR"
 CONFIG_NAMES = ("config.toml", "config.yaml", "config.yml")

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
-from ..procutil import stop_process
-from .auth import Authenticator, Chain, GlobusIntrospection, TokensFile
-from .http_app import Settings, create_app
+from dlhub_manifest.errors import UsageError
+from dlhub_manifest.server.app import Settings, create_app
+from dlhub_manifest.server.auth import Authenticator, Chain, GlobusIntrospection, TokensFile
+from dlhub_manifest.util.procutil import stop_process
 
 SERVER_CLIENT_ID_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_ID"
 SERVER_CLIENT_SECRET_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_SECRET"
@@ -89,7 +89,7 @@ def _sigterm_exits() -> Iterator[None]:
         yield  # signal handlers can only be set from the main thread
         return
 
-    def exit_143(signum: int, frame: object) -> None:
+    def exit_143(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, exit_143)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DLHubManifestError
-from .globs import GlobSet, has_magic
-from .ignore import IgnoreRules
-from .manifest import MANIFEST_NAMES
-from .paths import Kind, PathProblem, resolve_inside
+from dlhub_manifest.errors import DLHubManifestError
+from dlhub_manifest.manifest.globs import GlobSet, has_magic
+from dlhub_manifest.manifest.load import MANIFEST_NAMES
+from dlhub_manifest.manifest.paths import Kind, PathProblem, resolve_inside
+from dlhub_manifest.package.ignore import IgnoreRules
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20

@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from .errors import UsageError
-from .logsafe import register_secret
+from dlhub_manifest.errors import UsageError
+from dlhub_manifest.util.logsafe import register_secret
 
 SSH_SCHEMES = frozenset({"ssh", "git", "git+ssh", "ssh+git"})
 DEFAULT_PORTS = {"http": 80, "https": 443}

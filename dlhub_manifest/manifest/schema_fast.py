@@ -63,11 +63,11 @@ def equal(one: Any, two: Any) -> bool:
     return bool(one == two)
 
 
-def _always(instance: Any) -> bool:
+def _always(_instance: Any) -> bool:
     return True
 
 
-def _never(instance: Any) -> bool:
+def _never(_instance: Any) -> bool:
     return False
 
 
@@ -123,7 +123,7 @@ class _Compiler:
 Builder = Callable[[_Compiler, Any, dict[str, Any]], Check]
 
 
-def _type(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
+def _type(_c: _Compiler, value: Any, _schema: dict[str, Any]) -> Check:
     names = value if isinstance(value, list) else [value]
     for name in names:
         is_type(None, name)  # refuse unknown type names now, not at check time
@@ -135,7 +135,7 @@ def _on(kind: str, test: Callable[[Any], bool]) -> Check:
     return lambda x: not is_type(x, kind) or test(x)
 
 
-def _properties(c: _Compiler, value: dict[str, Any], schema: dict[str, Any]) -> Check:
+def _properties(c: _Compiler, value: dict[str, Any], _schema: dict[str, Any]) -> Check:
     subs = [(name, c.compile(sub)) for name, sub in value.items()]
     return _on("object", lambda x: all(check(x[name]) for name, check in subs if name in x))
 
@@ -155,16 +155,16 @@ def _items(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
     return _on("array", lambda x: all(check(item) for item in x))
 
 
-def _property_names(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
+def _property_names(c: _Compiler, value: Any, _schema: dict[str, Any]) -> Check:
     check = c.compile(value)
     return _on("object", lambda x: all(check(k) for k in x))
 
 
-def _required(c: _Compiler, value: list[str], schema: dict[str, Any]) -> Check:
+def _required(_c: _Compiler, value: list[str], _schema: dict[str, Any]) -> Check:
     return _on("object", lambda x: all(name in x for name in value))
 
 
-def _pattern(c: _Compiler, value: str, schema: dict[str, Any]) -> Check:
+def _pattern(_c: _Compiler, value: str, _schema: dict[str, Any]) -> Check:
     def matches(x: str) -> bool:
         # re.search compiles on first use and caches: patterns of fields a manifest lacks cost nothing.
         try:
@@ -176,7 +176,7 @@ def _pattern(c: _Compiler, value: str, schema: dict[str, Any]) -> Check:
 
 def _bound(kind: str, test: Callable[[Any, Any], bool]) -> Builder:
     """A builder for limit keywords such as minLength: `test(instance, limit)` must hold."""
-    return lambda c, value, schema: _on(kind, lambda x: test(x, value))
+    return lambda _c, value, _schema: _on(kind, lambda x: test(x, value))
 
 
 def _if(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
@@ -186,22 +186,22 @@ def _if(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
     return lambda x: then(x) if condition(x) else otherwise(x)
 
 
-def _any_of(c: _Compiler, value: list[Any], schema: dict[str, Any]) -> Check:
+def _any_of(c: _Compiler, value: list[Any], _schema: dict[str, Any]) -> Check:
     subs = [c.compile(sub) for sub in value]
     return lambda x: any(check(x) for check in subs)
 
 
-def _all_of(c: _Compiler, value: list[Any], schema: dict[str, Any]) -> Check:
+def _all_of(c: _Compiler, value: list[Any], _schema: dict[str, Any]) -> Check:
     subs = [c.compile(sub) for sub in value]
     return lambda x: all(check(x) for check in subs)
 
 
-def _one_of(c: _Compiler, value: list[Any], schema: dict[str, Any]) -> Check:
+def _one_of(c: _Compiler, value: list[Any], _schema: dict[str, Any]) -> Check:
     subs = [c.compile(sub) for sub in value]
     return lambda x: sum(1 for check in subs if check(x)) == 1
 
 
-def _not(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
+def _not(c: _Compiler, value: Any, _schema: dict[str, Any]) -> Check:
     check = c.compile(value)
     return lambda x: not check(x)
 
@@ -222,9 +222,9 @@ _KEYWORDS: dict[str, Builder] = {
     "maxProperties": _bound("object", lambda x, n: len(x) <= n),
     "minimum": _bound("number", lambda x, n: not x < n),
     "maximum": _bound("number", lambda x, n: not x > n),
-    "const": lambda c, value, schema: lambda x: equal(x, value),
-    "enum": lambda c, value, schema: lambda x: any(equal(x, each) for each in value),
-    "$ref": lambda c, value, schema: c.ref(value),
+    "const": lambda _c, value, _schema: lambda x: equal(x, value),
+    "enum": lambda _c, value, _schema: lambda x: any(equal(x, each) for each in value),
+    "$ref": lambda c, value, _schema: c.ref(value),
     "if": _if,
     "anyOf": _any_of,
     "allOf": _all_of,

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import (
+from dlhub_manifest.errors import (
     AuthError,
     ConflictError,
     DLHubManifestError,
@@ -23,9 +23,9 @@ from ..errors import (
     RegistryError,
     UsageError,
 )
-from .auth import AuthUnavailable
-from .service import Identity
-from .uploads import DigestMismatch, OffsetMismatch
+from dlhub_manifest.registry.service import Identity
+from dlhub_manifest.server.auth import AuthUnavailable
+from dlhub_manifest.server.uploads import DigestMismatch, OffsetMismatch
 
 log = logging.getLogger("dlhub_manifest.registry.http")
 T = TypeVar("T")
@@ -59,12 +59,12 @@ def problem_response(status: int, code: str, message: str, **extra: Any) -> JSON
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status, headers=headers)
 
 
-async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPProblem)
     return problem_response(exc.status, exc.code, exc.message, **exc.extra)
 
 
-async def on_library_error(request: Request, exc: Exception) -> JSONResponse:
+async def on_library_error(_request: Request, exc: Exception) -> JSONResponse:
     status, code = next((s, c) for cls, s, c in STATUS if isinstance(exc, cls))
     extra: dict[str, Any] = {"offset": exc.offset} if isinstance(exc, OffsetMismatch) else {}
     if isinstance(exc, InvalidManifestError):
@@ -72,7 +72,7 @@ async def on_library_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(status, code, str(exc), **extra)
 
 
-async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def on_unexpected(request: Request, _exc: Exception) -> JSONResponse:
     log.exception("internal error on %s %s", request.method, request.url.path)
     return problem_response(500, "internal", "the registry hit an internal error; see the server log")
 

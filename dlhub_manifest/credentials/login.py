@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import AuthError, UsageError
-from .logsafe import register_secret
-from .tokenstore import TokenStore
-from .userconfig import TargetConfig, config_dir
+from dlhub_manifest.credentials.tokenstore import TokenStore
+from dlhub_manifest.credentials.userconfig import TargetConfig, config_dir
+from dlhub_manifest.errors import AuthError, UsageError
+from dlhub_manifest.util.logsafe import register_secret
 
 if TYPE_CHECKING:
     import globus_sdk

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, FieldPath
+from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -292,7 +292,7 @@ class _Builder:
             return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
-        _fail(self.file, node, "unsupported YAML node", path=path)  # pragma: no cover
+        return _fail(self.file, node, "unsupported YAML node", path=path)  # pragma: no cover
 
     def _require_tag(self, node: yaml.Node, tag: str, path: FieldPath) -> None:
         if node.tag != tag:

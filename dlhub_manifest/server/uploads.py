@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import RegistryError
-from ..fsutil import fsync_dir
-from .blobs import BLOB_MODE, CHUNK, BlobStore, check_digest
+from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.registry.blobs import BLOB_MODE, CHUNK, BlobStore, check_digest
+from dlhub_manifest.util.fsutil import fsync_dir
 
 
 class OffsetMismatch(RegistryError):

@@ -11,11 +11,11 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DLHubManifestError
-from .logsafe import redact
-from .paths import PathProblem, check_relative
-from .remoteurl import local_path, normalize_remote_url, strip_credentials
-from .versions import Version, parse_version
+from dlhub_manifest.errors import DLHubManifestError
+from dlhub_manifest.manifest.paths import PathProblem, check_relative
+from dlhub_manifest.repository.urls import local_path, normalize_remote_url, strip_credentials
+from dlhub_manifest.util.logsafe import redact
+from dlhub_manifest.util.versions import Version, parse_version
 
 if TYPE_CHECKING:
     from git import Repo

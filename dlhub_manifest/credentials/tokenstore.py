@@ -12,9 +12,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .errors import AuthError
-from .fsutil import atomic_write_text
-from .logsafe import register_secret
+from dlhub_manifest.errors import AuthError
+from dlhub_manifest.util.fsutil import atomic_write_text
+from dlhub_manifest.util.logsafe import register_secret
 
 TOKEN_FILE = "tokens.json"
 SECRET_FIELDS = ("access_token", "refresh_token")

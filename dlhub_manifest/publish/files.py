@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DLHubManifestError, InvalidManifestError
-from .files import FileEntry
-from .humanize import human_size
-from .manifest import Document
-from .targets.base import Target
+from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
+from dlhub_manifest.manifest.load import Document
+from dlhub_manifest.package.select import FileEntry
+from dlhub_manifest.targets.base import Target
+from dlhub_manifest.util.humanize import human_size
 
 DONE = ("succeeded", "failed")
 # A local task often settles within milliseconds of its submission: look soon, then back off.
@@ -75,7 +75,7 @@ class Prepared:
 
 def load_valid(path: str | Path) -> Document:
     """Load and validate the manifest at `path` (a dlhub.yaml or its folder); every problem raises at once."""
-    from .validate import validate_path
+    from dlhub_manifest.manifest.validate import validate_path
 
     doc, report = validate_path(path)
     if doc is None or not report.ok:
@@ -101,8 +101,8 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
     `local_store`); without one (a dry run) nothing is written anywhere. `use_cache`: reuse remembered
     hashes of unchanged files and inspections of unchanged models (both are checked, see `hashcache`).
     """
-    from .build import build_document
-    from .files import select_files
+    from dlhub_manifest.build import build_document
+    from dlhub_manifest.package.select import select_files
 
     progress = progress or Progress()
     doc = load_valid(path)
@@ -121,10 +121,10 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
 def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bool = True,
                store: FileStore | None = None) -> list[FileEntry]:
     """FileEntry for each path: remembered digests for unchanged files, streamed sha256 (or `store`) for the rest."""
-    from .config import cache_dir
-    from .files import file_mode
-    from .hashcache import HashCache, caching_enabled
-    from .paths import resolve_inside
+    from dlhub_manifest.manifest.paths import resolve_inside
+    from dlhub_manifest.package.hashcache import HashCache, caching_enabled
+    from dlhub_manifest.package.select import file_mode
+    from dlhub_manifest.util.locations import cache_dir
 
     cache = HashCache(cache_dir() / "hashes.sqlite3" if use_cache and caching_enabled() else None)
     try:
@@ -157,7 +157,7 @@ def _scan(project: Path, todo: list[str], total: int, count: int, progress: Prog
 
 def _hashed(project: Path, todo: list[str], progress: Progress) -> list[FileEntry]:
     """files.scan, its cumulative (done, total) callbacks turned into byte increments."""
-    from .files import scan
+    from dlhub_manifest.package.select import scan
 
     done = [0]
 
@@ -169,8 +169,8 @@ def _hashed(project: Path, todo: list[str], progress: Progress) -> list[FileEntr
 
 
 def _stored(project: Path, todo: list[str], store: FileStore, progress: Progress) -> list[FileEntry]:
-    from .files import file_mode
-    from .paths import resolve_inside
+    from dlhub_manifest.manifest.paths import resolve_inside
+    from dlhub_manifest.package.select import file_mode
 
     entries = []
     for rel in todo:
@@ -182,7 +182,7 @@ def _stored(project: Path, todo: list[str], store: FileStore, progress: Progress
 
 def upload_missing(target: Target, prepared: Prepared, progress: Progress) -> int:
     """Upload the files the target does not hold yet (each distinct blob once); returns bytes sent."""
-    from .paths import resolve_inside
+    from dlhub_manifest.manifest.paths import resolve_inside
 
     if not prepared.files or prepared.project is None:
         return 0

@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__
-from .diagnostics import Report
+from dlhub_manifest import __version__
+from dlhub_manifest.manifest.diagnostics import Report
 
 TOOL_URL = "https://github.com/dlhub-manifest/dlhub-manifest"
 

@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from . import __version__
-from .checks import spdx_problem, split_name
-from .errors import DLHubManifestError, UsageError
-from .resources import data_dir
+from dlhub_manifest import __version__
+from dlhub_manifest.errors import DLHubManifestError, UsageError
+from dlhub_manifest.manifest.checks import spdx_problem, split_name
+from dlhub_manifest.util.resources import data_dir
 
 TEMPLATE = "servable"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

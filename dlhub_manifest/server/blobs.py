@@ -17,9 +17,9 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from .blobs import check_digest
-from .http_common import HTTPProblem, call, identity_of, json_body
-from .uploads import Upload
+from dlhub_manifest.registry.blobs import check_digest
+from dlhub_manifest.server.common import HTTPProblem, call, identity_of, json_body
+from dlhub_manifest.server.uploads import Upload
 
 BUFFER = 4 << 20  # bytes handed to the writer thread at a time
 MAX_DIGESTS = 100_000

@@ -14,11 +14,11 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .errors import DLHubManifestError, InvalidManifestError
-from .files import CHUNK, FileEntry, Progress, hash_file, scan, select_files
-from .fsutil import atomic_writer
-from .manifest import load_file, resolve_manifest_path
-from .paths import PathProblem, resolve_inside
+from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
+from dlhub_manifest.manifest.load import load_file, resolve_manifest_path
+from dlhub_manifest.manifest.paths import PathProblem, resolve_inside
+from dlhub_manifest.package.select import CHUNK, FileEntry, Progress, hash_file, scan, select_files
+from dlhub_manifest.util.fsutil import atomic_writer
 
 DOCUMENT_NAME = "dlhub.json"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -121,7 +121,7 @@ def _hash_fd(fd: int) -> tuple[str, int]:
 def package(path: str | Path, out: str | Path, *, inspect: bool = True,
             progress: Progress | None = None) -> tuple[str, int]:
     """Validate and build the manifest at `path`, select and hash its files, and write the servable zip."""
-    from .build import build_document, dumps
+    from dlhub_manifest.build import build_document, dumps
 
     manifest = resolve_manifest_path(path)
     doc, problems = load_file(manifest)

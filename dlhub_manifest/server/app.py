@@ -17,14 +17,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import AuthError, DLHubManifestError
-from ..resources import data_dir
-from . import http_blobs
-from .auth import Authenticator
-from .browse import MAX_LIMIT, SEARCH_LIMIT, Listing
-from .http_common import HTTPProblem, call, identity_of, json_body, on_library_error, on_problem, on_unexpected
-from .service import Identity, RegistryService
-from .uploads import UploadArea
+from dlhub_manifest.errors import AuthError, DLHubManifestError
+from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT, Listing
+from dlhub_manifest.registry.service import Identity, RegistryService
+from dlhub_manifest.server import blobs as http_blobs
+from dlhub_manifest.server.auth import Authenticator
+from dlhub_manifest.server.common import (
+    HTTPProblem,
+    call,
+    identity_of,
+    json_body,
+    on_library_error,
+    on_problem,
+    on_unexpected,
+)
+from dlhub_manifest.server.uploads import UploadArea
+from dlhub_manifest.util.resources import data_dir
 
 OPENAPI_FILE = "registry-openapi.json"
 MAX_JSON = 32 << 20
@@ -53,7 +61,7 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(request.app.state.openapi)
 
 
-async def health(request: Request) -> JSONResponse:
+async def health(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
@@ -191,7 +199,7 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
+async def _not_found(request: Request, _exc: Exception) -> Response:
     return await on_problem(request, HTTPProblem(404, "not_found", f"no route {request.url.path}"))
 
 

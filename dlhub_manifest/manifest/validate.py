@@ -7,14 +7,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .checks import bare_orcid, doi_problem, orcid_checksum_ok, spdx_problem, split_name
-from .diagnostics import Diagnostic, FieldPath, Report
-from .globs import GlobSet
-from .manifest import Document, load_file
-from .paths import PathProblem, check_relative, resolve_inside
-from .resources import SUPPORTED_MANIFEST_VERSIONS, manifest_schema
-from .schema_errors import schema_diagnostics
-from .schema_fast import Check, Unsupported, compile_schema
+from dlhub_manifest.manifest.checks import bare_orcid, doi_problem, orcid_checksum_ok, spdx_problem, split_name
+from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath, Report
+from dlhub_manifest.manifest.globs import GlobSet
+from dlhub_manifest.manifest.load import Document, load_file
+from dlhub_manifest.manifest.paths import PathProblem, check_relative, resolve_inside
+from dlhub_manifest.manifest.schema_errors import schema_diagnostics
+from dlhub_manifest.manifest.schema_fast import Check, Unsupported, compile_schema
+from dlhub_manifest.util.resources import SUPPORTED_MANIFEST_VERSIONS, manifest_schema
 
 # Option keys that name a path in the project, per servable type, and what they must be.
 PATH_OPTIONS: dict[str, dict[str, str]] = {
@@ -216,7 +216,7 @@ def _check_globs(doc: Document, files: Any) -> Iterator[Diagnostic]:
 def _glob_diags(doc: Document, path: FieldPath, pattern: str, excludes: GlobSet | None) -> Iterator[Diagnostic]:
     """A glob must select a file, and nothing it selects may leave the project or be unreadable or special."""
     # File selection's walk: glob.iglob followed symlink loops (`a -> .`, `b -> .`) for ever and out of the project.
-    from .files import glob_matches
+    from dlhub_manifest.package.select import glob_matches
 
     count, problems = glob_matches(doc.project_dir, pattern, excludes)
     if not count and not problems:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import UsageError
-from .versions import parse_version
+from dlhub_manifest.errors import UsageError
+from dlhub_manifest.util.versions import parse_version
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # the manifest schema's `name`
 FORMS = "OWNER/NAME, NAME (your own), OWNER/NAME@VERSION or NAME@VERSION"

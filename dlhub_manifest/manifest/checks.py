@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Iterable
 
-from .resources import spdx_identifiers
+from dlhub_manifest.util.resources import spdx_identifiers
 
 _DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")  # [0-9], not \d: Python's \d matches any script's digits
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
@@ -66,6 +66,11 @@ def spdx_problem(expression: str) -> tuple[str, str | None] | None:
         guess = suggest("-".join(tokens), known)
         hint = f"did you mean {guess!r}?" if guess else "SPDX identifiers have no spaces, e.g. Apache-2.0"
         return f"{expression!r} is not an SPDX license identifier", hint
+    return _spdx_sequence_problem(expression, tokens, known)
+
+
+def _spdx_sequence_problem(expression: str, tokens: list[str], known: frozenset[str]) -> tuple[str, str | None] | None:
+    """Walk the tokens of an SPDX expression: identifiers, operators and balanced parentheses in order."""
     expect_id = True
     depth = 0
     for token in tokens:

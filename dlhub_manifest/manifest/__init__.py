@@ -1,0 +1,1 @@
+"""Loading and checking a dlhub.yaml: safe YAML with positions, schema and semantic checks, reports."""

@@ -1,0 +1,1 @@
+"""Choosing, hashing and packaging the files a servable ships."""

@@ -1,0 +1,1 @@
+"""The publishing client: plan, publish files or a repository, track the task."""

@@ -1,0 +1,1 @@
+"""Git: clean trees, pinned commits, tags, and remote URLs without credentials."""

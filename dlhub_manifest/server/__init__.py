@@ -1,0 +1,1 @@
+"""The registry over HTTP: the Starlette app, resumable uploads, authentication, uvicorn runner."""

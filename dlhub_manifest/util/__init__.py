@@ -1,0 +1,1 @@
+"""Small shared helpers: atomic writes, redacting logs, package data, semver, names, sizes."""
