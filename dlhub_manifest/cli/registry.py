@@ -20,18 +20,25 @@ def registry_command() -> None:
 @registry_command.command("check")
 @registry_option
 @format_option
-def check_command(registry: Path | None, fmt: str) -> int:
+@click.option("--remove-uploads-older-than", "max_age", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="First remove unfinished uploads untouched for longer than this.")
+def check_command(registry: Path | None, fmt: str, max_age: float | None) -> int:
     """Re-hash every blob and verify every record's references; exit 1 on a missing or corrupt blob.
 
-    Blobs no version uses (left by an interrupted publish) are reported but are not errors.
+    Blobs no version uses (left by an interrupted publish) and unfinished uploads are reported but are not errors.
 
     Example: dlhub-manifest registry check --format json
     """
     from dlhub_manifest.registry.check import check_registry
+    from dlhub_manifest.server.uploads import UploadArea
     from dlhub_manifest.util.humanize import human_size
     from dlhub_manifest.util.locations import registry_path
 
-    report = check_registry(registry_path(registry))
+    root = registry_path(registry)
+    if max_age is not None:
+        removed = UploadArea(root).clean(max_age)
+        click.echo(f"removed {removed} unfinished upload(s) older than {max_age:g} s", err=True)
+    report = check_registry(root)
     if fmt == "json":
         echo_json(report.to_dict())
         return 0 if report.ok else 1

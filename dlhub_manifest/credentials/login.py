@@ -79,11 +79,26 @@ def resolve_credentials(target: TargetConfig, auth_info: Callable[[], AuthInfo],
 
 
 def bearer_authorizer(token: str) -> globus_sdk.authorizers.GlobusAuthorizer:
-    """An authorizer that sends `token` as is (registered for redaction first)."""
+    """An authorizer that sends `token` as is (registered for redaction first, refused when it cannot be sent)."""
     from globus_sdk import AccessTokenAuthorizer
 
     register_secret(token)
+    check_token(token)
     return AccessTokenAuthorizer(token)
+
+
+def check_token(token: str) -> None:
+    """A bearer token is visible ASCII only; anything else (a pasted line break) is refused without showing it.
+
+    An HTTP library would otherwise refuse the header with the token in its message, or fail in a way that
+    looks like a network problem.
+    """
+    bad = next((c for c in token if not 0x21 <= ord(c) <= 0x7E), None)
+    if bad is not None:
+        for line in token.splitlines():
+            register_secret(line.strip() or None)
+        raise AuthError(f"the token holds a character that cannot be sent (U+{ord(bad):04X}, e.g. a line break "
+                        f"from copying); set {TOKEN_ENV} (or `login --token`) to the token alone, on one line")
 
 
 def client_credentials_authorizer(client_id: str, secret: str, scope: str) -> globus_sdk.authorizers.GlobusAuthorizer:
@@ -134,6 +149,7 @@ def login_with_token(target: TargetConfig, token: str, store: TokenStore | None 
     if not token:
         raise UsageError("no token given on standard input")
     register_secret(token)
+    check_token(token)
     (store or default_store()).put(target.key, {"kind": "token", "access_token": token, "stored_at": int(time.time())})
 
 

@@ -59,7 +59,9 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
         doc = _manifest_at(src, commit)
         version, version_source = _version(doc, tag)
         # `dirty` is recorded only when true: a clean tree is the norm and keeps documents as they were.
-        provenance = {"repository": _provenance_url(src), "commit": commit, "ref": tag or ref,
+        # a registry elsewhere records the URL it fetches; a local one the canonical origin (it reads the folder)
+        shown = fetch_url if fetch_url != src.fetch_url else _provenance_url(src)
+        provenance = {"repository": shown, "commit": commit, "ref": tag or ref,
                       "dirty": True if dirty else None}
         with _checkout(src, commit) as project:
             doc.project_dir = project
@@ -90,12 +92,13 @@ def _opened(source: str) -> Iterator[Source]:
 
 def _fetch_url(src: Source, target: Target | None, progress: Progress) -> str:
     """Where the registry's worker fetches the commit: the folder for a local registry, else a remote URL."""
-    from dlhub_manifest.repository.urls import strip_credentials
+    from dlhub_manifest.repository.urls import as_sent
 
     if target is None or _on_this_machine(target):
         return src.fetch_url
-    url = _origin_url(src) if src.local else src.fetch_url  # a URL given on the command line is sent as given
-    progress.stage(f"the registry will fetch the commit from {strip_credentials(url)}")
+    # the URL as configured (or given on the command line), credentials removed: exactly what will be fetched
+    url = _origin_url(src) if src.local else as_sent(src.fetch_url)
+    progress.stage(f"the registry will fetch the commit from {url}")  # no password: `as_sent` removed it
     return url
 
 
@@ -106,10 +109,10 @@ def _on_this_machine(target: Target) -> bool:
 
 
 def _origin_url(src: Source) -> str:
-    """The normalised, credential-free `origin` URL; refused when there is none (a path is no use remotely)."""
+    """The `origin` URL as configured, credentials removed; refused when there is none (a path is no use remotely)."""
     from dlhub_manifest.repository.checkout import GitRepoError, remote_url
 
-    url = remote_url(src.repo)
+    url = remote_url(src.repo, as_configured=True)
     if url is None:
         raise GitRepoError(f"the repository at {src.fetch_url} has no `origin` remote, and a registry over HTTP "
                            "cannot read a folder on this machine: push the commit to a remote the registry can "

@@ -6,7 +6,9 @@ interrupted publish) are fine but reported, as are interrupted uploads.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +57,22 @@ def check_registry(root: Path, progress: Callable[[int], object] | None = None) 
     finally:
         store.close()
     _check_blobs(BlobStore(root), referenced, report, progress)
+    _check_uploads(root, report)
     return report
+
+
+def _check_uploads(root: Path, report: CheckReport) -> None:
+    """Unfinished uploads: resumable for a while, then abandoned (`serve --upload-max-age` removes them)."""
+    from dlhub_manifest.util.humanize import human_size
+
+    now = time.time()
+    for part in sorted((root / "uploads").glob("*.part")):
+        with contextlib.suppress(FileNotFoundError):
+            st = part.stat()
+            hours = (now - st.st_mtime) / 3600
+            report.warnings.append(f"unfinished upload uploads/{part.name}: {human_size(st.st_size)}, untouched "
+                                   f"for {hours:.1f} h (removed by `serve` after --upload-max-age, or by "
+                                   "`registry check --remove-uploads-older-than SECONDS`)")
 
 
 def _check_database(conn: sqlite3.Connection, report: CheckReport) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError, RegistryError
 from dlhub_manifest.registry.blobs import BlobStore
@@ -15,6 +16,9 @@ from dlhub_manifest.registry.document import block
 from dlhub_manifest.registry.register import Registration, register
 from dlhub_manifest.registry.request import PublishRequest, parse_request
 from dlhub_manifest.registry.tasks import LeaseLost, Task, TaskQueue
+
+if TYPE_CHECKING:
+    from dlhub_manifest.repository.policy import FetchPolicy
 
 
 class PublicationFailed(RegistryError):
@@ -28,14 +32,28 @@ class Context:
     root: Path
     blobs: BlobStore
     queue: TaskQueue
+    work: str = "work"
+    deadline: float | None = None  # time.monotonic() value after which the task has run out of time
+
+    def work_dir(self) -> Path:
+        """This worker's scratch folder (each worker has its own, so one never removes another's checkout)."""
+        path = self.root / self.work
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def time_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 def execute(ctx: Context, task: Task, worker: str) -> None:
     """Run `task` to a final status; every expected failure becomes the task's message, not an exception."""
     try:
-        req = parse_request(task.request)
+        req = parse_request(task.request, stored=True)
         reg = _from_repository(ctx, task, req) if req.repository else _from_files(ctx, task, req)
         _check_document(reg.document)
+        if (left := ctx.time_left()) is not None and left < 0:
+            raise PublicationFailed("the publication ran past this registry's time limit for a task and was "
+                                    "stopped; nothing was registered. Publish again, or ask the administrator")
         register(ctx.queue, task, worker, reg)
     except LeaseLost:
         raise
@@ -63,7 +81,7 @@ def _from_files(ctx: Context, task: Task, req: PublishRequest) -> Registration:
     if problems:
         raise PublicationFailed("files are missing from the registry: " + "; ".join(problems)
                                 + ". The upload was probably interrupted: publish again")
-    return Registration(req.document, req.files, req.version, _provenance(task, req.document, "files"))
+    return Registration(req.document, req.files, req.version, _provenance(task, req.document, "files"), req.quota)
 
 
 def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registration:
@@ -72,37 +90,67 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
     The document is the one the client built from a checkout of the same commit (with inspection, which a
     registry must never run on code it was sent); it has to name that commit and that manifest.
     """
-    from dlhub_manifest.repository.checkout import checkout_at
-    from dlhub_manifest.repository.urls import strip_credentials
+    from dlhub_manifest.repository.fetch import fetch_commit
+    from dlhub_manifest.repository.policy import FetchPolicy, check_url
 
     assert req.repository is not None
     repo = req.repository
     if block(req.document, "provenance").get("commit") != repo["commit"]:
         raise PublicationFailed(f"the document's provenance does not name commit {repo['commit'][:12]}; "
                                 "build it from that commit (`dlhub-manifest publish --repo` does)")
-    work = ctx.root / "work"
-    work.mkdir(exist_ok=True)
+    policy = FetchPolicy.from_json(req.policy)
+    target = check_url(repo["url"], policy)  # again, here: the name may resolve differently than at submission
+    work = ctx.work_dir()
     checkout = Path(tempfile.mkdtemp(prefix="checkout-", dir=work))
     try:
-        ctx.queue.note(task.id, f"fetching {strip_credentials(repo['url'])} at {repo['commit'][:12]}")
-        checkout_at(repo["url"], repo["commit"], checkout / "src")
+        ctx.queue.note(task.id, f"fetching {target.shown} at {repo['commit'][:12]}")
+        fetch_commit(target, repo["commit"], checkout / "src", policy, timeout=ctx.time_left())
         project, data = _manifest_in(checkout / "src", repo)
         if data.get("name") != req.name:
             raise PublicationFailed(f"dlhub.yaml at commit {repo['commit'][:12]} names {data.get('name')!r}, "
                                     f"the document {req.name!r}; rebuild the document from that commit")
-        files = _store_files(ctx, task, project, data)
+        files = _store_files(ctx, task, project, data, policy)
+    except DLHubManifestError as e:
+        raise _without_paths(e, checkout / "src") from e
     finally:
         shutil.rmtree(checkout, ignore_errors=True)
-    return Registration(req.document, files, req.version, _provenance(task, req.document, "repository"))
+    return Registration(req.document, files, req.version, _provenance(task, req.document, "repository"),
+                        req.quota)
+
+
+def _without_paths(error: DLHubManifestError, top: Path) -> DLHubManifestError:
+    """The same failure with the server's folders removed from its message (the caller sees repository paths)."""
+    if isinstance(error, InvalidManifestError):
+        return error
+    text = str(error).replace(str(top.resolve()) + "/", "").replace(str(top) + "/", "")
+    text = text.replace(str(top.resolve()), ".").replace(str(top), ".")
+    return PublicationFailed(text) if text != str(error) else error
 
 
 def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]:
-    """The project folder in a checkout and its manifest data, validated with its files."""
-    from dlhub_manifest.manifest.load import load_file
-    from dlhub_manifest.manifest.paths import resolve_inside
+    """The project folder in a checkout and its manifest data, validated with its files.
+
+    Neither the project folder nor the manifest may be a symlink: a link could lead the worker to a file of
+    the server's and its parse errors would show that file to the caller.
+    """
+    from dlhub_manifest.manifest.load import MANIFEST_NAMES, load_file
+    from dlhub_manifest.manifest.paths import PathProblem, resolve_inside
     from dlhub_manifest.manifest.validate import validate_document
 
-    project = resolve_inside(top, repo["path"], "dir") if "path" in repo else top
+    rel = repo.get("path", "")
+    parts = rel.split("/") if rel else []
+    if any(top.joinpath(*parts[:i]).is_symlink() for i in range(1, len(parts) + 1)):
+        raise PublicationFailed(f"repository.path {rel!r} is a symlink at commit {repo['commit'][:12]}; name the "
+                                "project folder itself")
+    try:
+        project = resolve_inside(top, rel, "dir") if rel else top
+    except PathProblem:
+        raise PublicationFailed(f"repository.path {rel!r} is not a folder inside the repository at commit "
+                                f"{repo['commit'][:12]}") from None
+    links = [n for n in MANIFEST_NAMES if (project / n).is_symlink()]
+    if links:
+        raise PublicationFailed(f"{links[0]} is a symlink at commit {repo['commit'][:12]}; commit the manifest "
+                                "itself")
     doc, problems = load_file(project, display=f"dlhub.yaml@{repo['commit'][:12]}")
     problems += validate_document(doc) if doc is not None else []
     errors = [d for d in problems if d.severity == "error"]
@@ -111,13 +159,17 @@ def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]
     return project, doc.data
 
 
-def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
+def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any], policy: FetchPolicy
+                 ) -> list[dict[str, Any]]:
     from dlhub_manifest.package.select import file_mode, select_files
     from dlhub_manifest.util.humanize import human_size
 
     entries: list[dict[str, Any]] = []
     for rel in select_files(project, data):
         path = project / rel
+        if policy.max_file_bytes is not None and path.stat().st_size > policy.max_file_bytes:
+            raise PublicationFailed(f"{rel} is {human_size(path.stat().st_size)}, over this registry's limit of "
+                                    f"{human_size(policy.max_file_bytes)} for one file")
         with path.open("rb") as fh:
             sha256, size = ctx.blobs.ingest(fh)
         entries.append({"path": rel, "sha256": sha256, "size": size, "mode": file_mode(path)})

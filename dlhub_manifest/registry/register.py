@@ -12,6 +12,7 @@ from typing import Any
 
 from dlhub_manifest.registry import store as q
 from dlhub_manifest.registry.document import content_digest, fill_registry_fields, search_text
+from dlhub_manifest.registry.quota import check_storage
 from dlhub_manifest.registry.tasks import FAILED, SUCCEEDED, Task, TaskQueue
 from dlhub_manifest.util.humanize import human_size
 from dlhub_manifest.util.versions import choose_version, next_version
@@ -25,6 +26,7 @@ class Registration:
     files: Sequence[dict[str, Any]]
     version: str | None
     provenance: dict[str, Any]
+    quota: int | None = None  # bytes the owner may use in all (None: no limit)
 
 
 def register(queue: TaskQueue, task: Task, worker: str, reg: Registration) -> None:
@@ -49,6 +51,7 @@ def _register(conn: sqlite3.Connection, queue: TaskQueue, task: Task, worker: st
         else:
             queue.finish(conn, task.id, worker, FAILED, _conflict_text(conn, base["servable"], same, reg, existing))
         return
+    check_storage(conn, task.owner, reg.files, reg.quota)  # raises: the transaction rolls back
     document = fill_registry_fields(reg.document, owner=task.owner, uuid=servable["uuid"], version=version,
                                     now=now)
     q.insert_version(conn, {

@@ -12,7 +12,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,10 +23,14 @@ from dlhub_manifest.registry.blobs import BlobStore, Progress, check_digest
 from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT
 from dlhub_manifest.registry.document import visible_to
 from dlhub_manifest.registry.execute import Context
+from dlhub_manifest.registry.quota import check_storage
 from dlhub_manifest.registry.request import parse_request, to_json
 from dlhub_manifest.registry.store import Store
 from dlhub_manifest.registry.tasks import LEASE_SECONDS, TaskQueue
+from dlhub_manifest.repository.policy import FetchPolicy, check_url
 from dlhub_manifest.util.versions import parse_version
+
+MAX_WORDS = 32  # every word is a term of the query: more would be a denial of service, not a search
 
 
 @dataclass(frozen=True)
@@ -59,10 +63,15 @@ class Identity:
 class RegistryService:
     """The registry's operations over one registry folder (SQLite + blobs)."""
 
-    def __init__(self, root: Path, *, lease_seconds: float = LEASE_SECONDS) -> None:
+    def __init__(self, root: Path, *, lease_seconds: float = LEASE_SECONDS, policy: FetchPolicy | None = None,
+                 owner_storage: int | None = None) -> None:
+        """`policy`: what repository fetches may reach (the default trusts the caller: this machine's user);
+        `owner_storage`: the bytes one owner's versions may use (None: no limit)."""
         self.root = root
         self.blobs = BlobStore(root)
         self.lease_seconds = lease_seconds
+        self.policy = policy or FetchPolicy.local()
+        self.owner_storage = owner_storage
         self._local = threading.local()
 
     @property
@@ -92,7 +101,13 @@ class RegistryService:
 
     def publish(self, identity: Identity, request: dict[str, Any]) -> str:
         """Check and queue a publication; returns the task id at once (a worker does the rest)."""
-        req = parse_request(request)
+        req = replace(parse_request(request), quota=self.owner_storage)
+        if req.repository:
+            check_url(req.repository["url"], self.policy)  # refuse at once what the worker would refuse
+            req = replace(req, policy=self.policy.to_json())
+        elif self.owner_storage is not None and self.store.exists():
+            with self.store.snapshot() as conn:  # fail early; the worker checks again when it registers
+                check_storage(conn, identity.username, req.files, self.owner_storage)
         return self.queue.create(identity.id, identity.username, req.kind, to_json(req),
                                  f"{identity.username}/{req.name}", req.idempotency_key)
 
@@ -126,6 +141,9 @@ class RegistryService:
     def search_page(self, identity: Identity, text: str, *, limit: int | None = SEARCH_LIMIT) -> browse.Listing:
         """`search` as stored summaries (the HTTP app serves them without decoding)."""
         _check_limit(limit)
+        if len(text.split()) > MAX_WORDS:
+            raise UsageError(f"a search may have at most {MAX_WORDS} words (got {len(text.split())}); use fewer, "
+                             "more specific words")
         return self._read(lambda conn: browse.search(conn, identity.viewer(), text, limit))
 
     def get_servable(self, identity: Identity, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
@@ -134,9 +152,11 @@ class RegistryService:
             raise _not_found(owner, name, version)
         with self.store.snapshot() as conn:
             servable = q.servable_row(conn, owner, name)
-            rows = q.version_rows(conn, servable["id"]) if servable else []
+            # only the versions the caller may see count: a private version's number is not shown to others
+            rows = [r for r in (q.version_rows(conn, servable["id"]) if servable else [])
+                    if identity.can_see(owner, q.loads(r["document"]))]
             row = _pick(rows, version)
-            if row is None or not identity.can_see(owner, q.loads(row["document"])):
+            if row is None:
                 raise _not_found(owner, name, version)
             files = [dict(f) for f in q.file_rows(conn, row["id"])]
         return {**_version_info(owner, name, row, rows), "files": files, "document": q.loads(row["document"]),

@@ -114,13 +114,21 @@ class TaskQueue:
             (QUEUED, RUNNING, time.time())).fetchone()
         return int(row[0])
 
-    def claim(self, worker: str) -> Task | None:
-        """Take the oldest queued task under a fresh lease (after reaping dead workers' tasks), or None."""
+    def claim(self, worker: str, owner_limit: int | None = None) -> Task | None:
+        """Take the oldest queued task under a fresh lease (after reaping dead workers' tasks), or None.
+
+        `owner_limit`: skip the tasks of owners who already have that many running (fair to the others).
+        """
         self.reap()
 
         def take(conn: sqlite3.Connection) -> Task | None:
-            row = conn.execute("SELECT id FROM tasks WHERE status = ? ORDER BY created_at LIMIT 1",
-                               (QUEUED,)).fetchone()
+            if owner_limit is None:
+                row = conn.execute("SELECT id FROM tasks WHERE status = ? ORDER BY created_at LIMIT 1",
+                                   (QUEUED,)).fetchone()
+            else:
+                row = conn.execute("SELECT id FROM tasks WHERE status = ? AND owner NOT IN (SELECT owner FROM tasks "
+                                   "WHERE status = ? GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY created_at "
+                                   "LIMIT 1", (QUEUED, RUNNING, owner_limit)).fetchone()
             if row is None:
                 return None
             now = time.time()

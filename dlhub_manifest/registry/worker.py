@@ -1,7 +1,9 @@
 """The task worker: `python -m dlhub_manifest.registry.worker --registry PATH` drains queued tasks.
 
-At most one worker runs per registry (an exclusive lock on `worker.lock`); it lingers a moment after the
-queue empties so a burst of publishes reuses it, and a heartbeat thread keeps its task's lease alive.
+Each worker holds one slot lock (`worker.lock`, `worker-1.lock`, ...): the local registry runs one, `serve
+--workers N` runs N. A worker lingers a moment after the queue empties so a burst of publishes reuses it, a
+heartbeat thread keeps its task's lease alive, and with `--owner-limit` it leaves an owner's tasks queued while
+that owner already has that many running, so one user's stuck fetches never hold every worker.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
 from dlhub_manifest.registry.doorbell import Doorbell
-from dlhub_manifest.registry.execute import execute
+from dlhub_manifest.registry.execute import Context, execute
 from dlhub_manifest.registry.lifeline import die_with_parent, orphaned
 from dlhub_manifest.registry.service import RegistryService
 from dlhub_manifest.registry.store import Store
@@ -37,10 +40,14 @@ log = logging.getLogger("dlhub_manifest.worker")
 _spawned: dict[int, tuple[Path, float]] = {}  # pid → (registry, start time) of workers we started
 
 
-def try_lock(root: Path) -> IO[bytes] | None:
-    """The worker lock, held while the returned file stays open; None when another worker holds it."""
+def lock_name(slot: int) -> str:
+    return LOCK_NAME if slot == 0 else f"worker-{slot}.lock"
+
+
+def try_lock(root: Path, slot: int = 0) -> IO[bytes] | None:
+    """The worker lock of `slot`, held while the returned file stays open; None when another worker holds it."""
     root.mkdir(parents=True, exist_ok=True)
-    fh = open(root / LOCK_NAME, "ab")  # noqa: SIM115 - the open file *is* the lock; callers close it
+    fh = open(root / lock_name(slot), "ab")  # noqa: SIM115 - the open file *is* the lock; callers close it
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -58,36 +65,58 @@ def worker_alive(root: Path) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one worker enforces: its slot, how many tasks one owner may have running, each task's time."""
+
+    slot: int = 0
+    owner_limit: int | None = None
+    deadline: float | None = None  # seconds a task may run
+
+
 def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float = LEASE_SECONDS,
-               parent: int | None = None) -> int:
+               parent: int | None = None, limits: Limits | None = None) -> int:
     """Run queued tasks until the queue stays empty for `idle` seconds (or `parent`, when given, is gone);
     returns how many tasks ran."""
-    lock = try_lock(root)
+    limits = limits or Limits()
+    lock = try_lock(root, limits.slot)
     if lock is None:
         return 0  # another worker is draining the queue
     service = RegistryService(root, lease_seconds=lease_seconds)
     worker = new_worker_id()
-    _clean_leftovers(service)
+    _clean_leftovers(service, limits.slot)
     _preload()
     ran = 0
     while lock is not None:
-        ran += _drain(service, worker, parent)
+        drained = _drain(service, worker, parent, limits)
+        ran += drained
+        if not drained and service.queue.pending():
+            time.sleep(QUERY_SECONDS / 4)  # queued tasks we may not take yet (owner limit): look again shortly
         if _wait_for_work(service.queue, idle, parent):
             continue
         lock.close()
         # A client that saw the lock held relies on us to notice the task it queued just before we let go.
-        lock = try_lock(root) if service.queue.pending() and not orphaned(parent) else None
+        lock = try_lock(root, limits.slot) if service.queue.pending() and not orphaned(parent) else None
     return ran
 
 
-def _drain(service: RegistryService, worker: str, parent: int | None) -> int:
+def _context(service: RegistryService, limits: Limits) -> Context:
+    deadline = None if limits.deadline is None else time.monotonic() + limits.deadline
+    return replace(service.context(), work=_work(limits.slot), deadline=deadline)
+
+
+def _work(slot: int) -> str:
+    return f"work/{slot}"
+
+
+def _drain(service: RegistryService, worker: str, parent: int | None, limits: Limits) -> int:
     ran = 0
-    while not orphaned(parent) and (task := service.queue.claim(worker)) is not None:
+    while not orphaned(parent) and (task := service.queue.claim(worker, limits.owner_limit)) is not None:
         ran += 1
         log.info("task %s: running (attempt %d)", task.id, task.attempts)
         with _heartbeat(service.root, task, worker, service.lease_seconds):
             try:
-                execute(service.context(), task, worker)
+                execute(_context(service, limits), task, worker)
             except LeaseLost as e:
                 log.warning("task %s: %s", task.id, e)
             except Exception as e:  # noqa: BLE001 - a bug must fail the task with a message, not kill the worker
@@ -149,10 +178,10 @@ def _preload() -> None:
     prepare()
 
 
-def _clean_leftovers(service: RegistryService) -> None:
-    """Interrupted uploads and checkouts of dead workers (only we run now: we hold the lock)."""
+def _clean_leftovers(service: RegistryService, slot: int) -> None:
+    """Interrupted uploads (an hour old) and the checkouts a dead worker of our slot left (we hold its lock)."""
     service.blobs.clean_tmp()
-    shutil.rmtree(service.root / "work", ignore_errors=True)
+    shutil.rmtree(service.root / _work(slot), ignore_errors=True)
 
 
 def spawn_worker(root: Path, idle: float = IDLE_SECONDS) -> int | None:
@@ -193,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registry", required=True, type=Path, help="registry folder")
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS, help="seconds to wait for more work")
     parser.add_argument("--lease", type=float, default=LEASE_SECONDS, help="task lease length in seconds")
+    parser.add_argument("--slot", type=int, default=0, help="worker slot (serve --workers N runs slots 0..N-1)")
+    parser.add_argument("--owner-limit", type=int, help="most tasks of one owner running at once")
+    parser.add_argument("--deadline", type=float, help="seconds a task may run before it fails")
     parser.add_argument("--parent", type=int, help="pid of the process that started this worker: exit when it "
                         "is gone (serve's worker; the local registry's detached worker has none)")
     args = parser.parse_args(argv)
@@ -201,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         handler.addFilter(RedactingFilter())
     if args.parent is not None:
         die_with_parent()
-    ran = run_worker(args.registry.absolute(), idle=args.idle, lease_seconds=args.lease, parent=args.parent)
+    limits = Limits(args.slot, args.owner_limit, args.deadline)
+    ran = run_worker(args.registry.absolute(), idle=args.idle, lease_seconds=args.lease, parent=args.parent,
+                     limits=limits)
     if orphaned(args.parent):
         log.info("the process that started this worker (pid %d) is gone", args.parent)
     log.info("exiting after %d task(s)", ran)

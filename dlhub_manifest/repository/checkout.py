@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from dlhub_manifest.errors import DLHubManifestError
 from dlhub_manifest.manifest.paths import PathProblem, check_relative
-from dlhub_manifest.repository.urls import local_path, normalize_remote_url, strip_credentials
+from dlhub_manifest.repository.urls import as_sent, local_path, normalize_remote_url, strip_credentials
 from dlhub_manifest.util.logsafe import redact
 from dlhub_manifest.util.versions import Version, parse_version
 
@@ -111,13 +111,15 @@ def version_from_tag(tag: str | None) -> str | None:
     return str(version) if version is not None else None
 
 
-def remote_url(repo: Repo) -> str | None:
-    """The normalised URL of `origin`, or None when the repository has no such remote."""
+def remote_url(repo: Repo, *, as_configured: bool = False) -> str | None:
+    """The normalised URL of `origin` (or, `as_configured`, the URL exactly as configured minus credentials),
+    or None when the repository has no such remote."""
     try:
         url = repo.remote("origin").url
     except ValueError:
         return None
-    return normalize_remote_url(url, base=Path(repo.working_tree_dir or repo.git_dir))
+    base = Path(repo.working_tree_dir or repo.git_dir)
+    return as_sent(url, base) if as_configured else normalize_remote_url(url, base=base)
 
 
 def read_file_at(repo: Repo, commit: str, relpath: str, max_bytes: int | None = None) -> bytes:

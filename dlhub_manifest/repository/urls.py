@@ -39,6 +39,31 @@ def normalize_remote_url(url: str, base: Path | None = None) -> str:
     return local_path(text, base).as_uri()
 
 
+def as_sent(url: str, base: Path | None = None) -> str:
+    """A remote URL exactly as configured, minus credentials: what a registry is told to fetch (and records).
+
+    https user-info is dropped entirely; an ssh user name (`git@`) is kept, its password dropped. A local path
+    becomes an absolute `file://` URL (a relative one means nothing elsewhere).
+    """
+    text = url.strip()
+    if "://" not in text:
+        scp = _SCP.match(text)
+        if scp and len(scp["host"]) > 1:
+            user, at, _ = text.partition("@")
+            return text if not at or ":" not in user else f"{user.split(':', 1)[0]}@{text.split('@', 1)[1]}"
+        return local_path(text, base).as_uri()
+    parts = urlsplit(text)
+    register_secret(parts.password)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return local_path(text, base).as_uri()
+    if parts.username is None and parts.password is None:
+        return text
+    host = parts.netloc.rpartition("@")[2]
+    keep_user = scheme in SSH_SCHEMES and parts.username
+    return parts._replace(netloc=f"{parts.username}@{host}" if keep_user else host).geturl()
+
+
 def strip_credentials(text: str) -> str:
     """`text` with the user:password part of every URL in it removed (for messages and logs)."""
     return _USERINFO.sub(lambda m: m["scheme"], text)

@@ -19,7 +19,9 @@ from starlette.routing import Route
 
 from dlhub_manifest.errors import AuthError, DLHubManifestError
 from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT, Listing
+from dlhub_manifest.registry.quota import Quotas
 from dlhub_manifest.registry.service import Identity, RegistryService
+from dlhub_manifest.repository.policy import FetchPolicy
 from dlhub_manifest.server import blobs as http_blobs
 from dlhub_manifest.server.auth import Authenticator
 from dlhub_manifest.server.common import (
@@ -48,6 +50,18 @@ class Settings:
     max_blob_size: int = DEFAULT_MAX_BLOB
     globus: dict[str, Any] | None = None
     extra_routes: list[Route] = field(default_factory=list)
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
+    workers: WorkerSettings = field(default_factory=lambda: WorkerSettings())
+    quotas: Quotas = field(default_factory=lambda: Quotas())
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How many task workers run, how many tasks one owner may have running, and how long a task may run."""
+
+    count: int = 2
+    owner_limit: int | None = 1
+    deadline: float | None = 1800.0
 
 
 def openapi_document() -> dict[str, Any]:
@@ -189,8 +203,9 @@ def create_app(settings: Settings) -> Starlette:
         HTTPProblem: on_problem, DLHubManifestError: on_library_error, Exception: on_unexpected,
         404: _not_found, 405: _not_allowed,
     })
-    app.state.service = RegistryService(settings.root)
-    app.state.uploads = UploadArea(settings.root)
+    app.state.service = RegistryService(settings.root, policy=settings.fetch_policy,
+                                        owner_storage=settings.quotas.owner_storage)
+    app.state.uploads = UploadArea(settings.root, settings.quotas)
     app.state.upload_locks = {}
     app.state.authenticator = settings.authenticator
     app.state.max_blob_size = settings.max_blob_size

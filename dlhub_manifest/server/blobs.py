@@ -84,7 +84,7 @@ async def blob(request: Request) -> Response:
 
 async def put(request: Request) -> JSONResponse:
     """`PUT /blobs/{sha256}`: store the streamed bytes, verified; resumable with `Content-Range`."""
-    await identity_of(request)
+    identity = await identity_of(request)
     sha256 = check_digest(request.path_params["sha256"])
     start, size = _extent(request, request.app.state.max_blob_size)
     area = request.app.state.uploads
@@ -96,10 +96,13 @@ async def put(request: Request) -> JSONResponse:
         raise HTTPProblem(409, "upload_in_progress", "another upload of this blob is in progress; retry shortly",
                           offset=area.state(sha256)["offset"])
     async with lock:
-        upload: Upload = await call(area.begin, sha256, start, size)
+        upload: Upload = await call(area.begin, sha256, start, size, identity.username)
         if not await _receive(request, upload):
             return JSONResponse({"sha256": sha256, "offset": upload.received}, status_code=400)
-        await call(upload.finish, area.blobs)
+        try:
+            await call(upload.finish, area.blobs)
+        finally:
+            await call(area.finished, sha256)
     locks.pop(sha256, None)
     return JSONResponse({"sha256": sha256, "size": size, "stored": True}, status_code=201)
 

@@ -23,6 +23,7 @@ from dlhub_manifest.errors import (
     RegistryError,
     UsageError,
 )
+from dlhub_manifest.registry.quota import QuotaExceeded
 from dlhub_manifest.registry.service import Identity
 from dlhub_manifest.server.auth import AuthUnavailable
 from dlhub_manifest.server.uploads import DigestMismatch, OffsetMismatch
@@ -33,6 +34,7 @@ T = TypeVar("T")
 # most specific first: the first matching class decides the status and the code
 STATUS: list[tuple[type[DLHubManifestError], int, str]] = [
     (AuthUnavailable, 503, "auth_unavailable"),
+    (QuotaExceeded, 413, "quota_exceeded"),
     (OffsetMismatch, 409, "offset_mismatch"),
     (DigestMismatch, 422, "digest_mismatch"),
     (InvalidManifestError, 422, "invalid_document"),
@@ -108,3 +110,5 @@ async def json_body(request: Request, limit: int) -> Any:
         return json.loads(data)
     except ValueError as e:
         raise HTTPProblem(400, "bad_json", f"the request body is not JSON: {e}") from e
+    except RecursionError as e:  # nesting deeper than the parser's recursion limit: no document is that deep
+        raise HTTPProblem(400, "bad_json", "the request body nests too deeply to be a publication") from e

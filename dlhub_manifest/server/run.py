@@ -8,6 +8,7 @@ the same code. Globus Auth is configured from the environment so the client secr
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -18,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.server.app import Settings, create_app
+from dlhub_manifest.server.app import Settings, WorkerSettings, create_app
 from dlhub_manifest.server.auth import Authenticator, Chain, GlobusIntrospection, TokensFile
 from dlhub_manifest.util.procutil import stop_process
 
 SERVER_CLIENT_ID_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_ID"
 SERVER_CLIENT_SECRET_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_SECRET"
 WORKER_IDLE = 10**9  # seconds: beside a server the worker waits for work for ever
+log = logging.getLogger("dlhub_manifest.server")
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,21 @@ def globus_config(client_id: str | None, scope: str | None, native_client_id: st
                               native_client_id)
 
 
-def build_authenticator(tokens: Path | None, globus: GlobusServerConfig | None) -> Authenticator:
-    """Tokens file first, then Globus introspection; at least one is required."""
+def build_authenticator(tokens: Path | None, globus: GlobusServerConfig | None,
+                        trusted_publishers: Path | None = None) -> Authenticator:
+    """Tokens file first, then trusted publishers' ID tokens, then Globus introspection; at least one."""
+    from dlhub_manifest.server.oidc import TrustedPublishers
+
     sources: list[Authenticator] = []
     if tokens is not None:
         sources.append(TokensFile(tokens))
+    if trusted_publishers is not None:
+        sources.append(TrustedPublishers.from_file(trusted_publishers))
     if globus is not None:
         sources.append(GlobusIntrospection(globus.client_id, globus.client_secret))
     if not sources:
-        raise UsageError("serve needs a way to check tokens: --tokens FILE, or Globus Auth with "
+        raise UsageError("serve needs a way to check tokens: --tokens FILE, --trusted-publishers FILE, or Globus "
+                         "Auth with "
                          f"--globus-client-id (or ${SERVER_CLIENT_ID_ENV}) and ${SERVER_CLIENT_SECRET_ENV}")
     return sources[0] if len(sources) == 1 else Chain(sources)
 
@@ -72,7 +80,8 @@ def run(settings: Settings, host: str, port: int, *, worker: bool = True, log_le
     settings.root.mkdir(parents=True, exist_ok=True)
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=log_level, server_header=False,
                             timeout_graceful_shutdown=5)
-    with _sigterm_exits(), supervised_worker(settings.root) if worker else contextlib.nullcontext():
+    workers = _workers(settings) if worker else contextlib.nullcontext()
+    with _sigterm_exits(), workers, upload_janitor(settings):
         # Not uvicorn.run(): it swallows the KeyboardInterrupt that Server re-raises after a Ctrl-C shutdown,
         # so serve exited 0 when interrupted; the CLI turns it into exit 130.
         uvicorn.Server(config).run()
@@ -100,14 +109,57 @@ def _sigterm_exits() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def supervised_worker(root: Path) -> Iterator[None]:
+def _workers(settings: Settings) -> Iterator[None]:
+    """`settings.workers.count` supervised workers, one per slot."""
+    with contextlib.ExitStack() as stack:
+        for slot in range(settings.workers.count):
+            stack.enter_context(supervised_worker(settings.root, _worker_args(settings.workers, slot)))
+        yield
+
+
+def _worker_args(workers: WorkerSettings, slot: int) -> list[str]:
+    args = ["--slot", str(slot)]
+    if workers.owner_limit is not None:
+        args += ["--owner-limit", str(workers.owner_limit)]
+    if workers.deadline is not None:
+        args += ["--deadline", str(workers.deadline)]
+    return args
+
+
+@contextlib.contextmanager
+def upload_janitor(settings: Settings) -> Iterator[None]:
+    """Remove abandoned uploads older than `quotas.upload_max_age`, at start and then periodically."""
+    from dlhub_manifest.server.uploads import UploadArea
+
+    area, age = UploadArea(settings.root, settings.quotas), settings.quotas.upload_max_age
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            removed = area.clean(age)
+            if removed:
+                log.info("removed %d abandoned upload(s) older than %g s", removed, age)
+            if stop.wait(min(max(age / 4, 0.25), 3600.0)):
+                return
+
+    thread = threading.Thread(target=loop, name="upload-janitor", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def supervised_worker(root: Path, extra: list[str] | None = None) -> Iterator[None]:
     """A worker child process for `root`, restarted when it exits, stopped when the block ends."""
     stop = threading.Event()
     holder: list[subprocess.Popen[bytes]] = []
 
     def loop() -> None:
         while not stop.is_set():
-            with _worker_process(root) as proc:
+            with _worker_process(root, extra or []) as proc:
                 holder[:] = [proc]
                 while proc.poll() is None and not stop.wait(0.5):
                     pass
@@ -123,10 +175,10 @@ def supervised_worker(root: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _worker_process(root: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _worker_process(root: Path, extra: list[str]) -> Iterator[subprocess.Popen[bytes]]:
     # --parent: the worker exits when serve is gone, even if serve was SIGKILLed and could not stop it.
     argv = [sys.executable, "-m", "dlhub_manifest.registry.worker", "--registry", str(root),
-            "--idle", str(WORKER_IDLE), "--parent", str(os.getpid())]
+            "--idle", str(WORKER_IDLE), "--parent", str(os.getpid()), *extra]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     try:
         yield proc

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from dlhub_manifest.errors import UsageError
 
 FIRST_VERSION = "0.1.0"
+MAX_LENGTH = 128  # characters; the manifest schema says the same (a longer "version" is an attack, not a release)
 _SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
@@ -52,6 +53,8 @@ class Version:
 
 def parse_version(text: str) -> Version:
     """Parse `1.2.3[-pre][+build]`; anything else is a usage error that shows the expected form."""
+    if isinstance(text, str) and len(text.strip()) > MAX_LENGTH:
+        raise UsageError(f"{text[:20]!r}... is not a version: it is longer than {MAX_LENGTH} characters")
     match = _SEMVER.match(text.strip()) if isinstance(text, str) else None
     if match is None:
         raise UsageError(f"{text!r} is not a semantic version; use MAJOR.MINOR.PATCH such as 1.2.0")

@@ -61,10 +61,18 @@ def read_model(path: Path) -> KerasModel:
     if path.is_dir():
         raise KerasConfigError("is a directory; Keras models are .keras or .h5 files "
                                "(a TensorFlow SavedModel directory is servable type `tensorflow`)")
-    config, saved = _read_h5(path) if path.suffix.lower() in (".h5", ".hdf5", ".hdf", ".hd5") else _read_zip(path)
+    try:
+        config, saved = _read_h5(path) if path.suffix.lower() in (".h5", ".hdf5", ".hdf", ".hd5") else _read_zip(path)
+    except RecursionError as e:
+        raise KerasConfigError("the saved configuration nests too deeply to be a Keras model") from e
     if not isinstance(config, dict) or "class_name" not in config:
         raise KerasConfigError("the saved configuration is not a Keras model description")
-    model = analyse(config, saved.get("keras_version"))
+    try:
+        model = analyse(config, saved.get("keras_version"))
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as e:
+        # the file is data from anywhere: a field of the wrong kind is a broken model, not our bug
+        raise KerasConfigError(f"the saved configuration is malformed ({type(e).__name__}: {str(e)[:200]}); "
+                               "save the model again with Keras") from e
     model.backend = saved.get("backend")
     return model
 
@@ -110,8 +118,11 @@ def _read_h5(path: Path) -> tuple[Any, dict[str, str]]:
         raise KerasConfigError(f"not a readable HDF5 file ({e})") from e
     if raw is None:
         raise KerasConfigError("the .h5 file holds no model_config (weights only?); save the whole model")
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-    return json.loads(text), saved
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        return json.loads(text), saved
+    except ValueError as e:
+        raise KerasConfigError(f"the model_config of the .h5 file is not JSON ({e})") from e
 
 
 def analyse(config: dict[str, Any], version: str | None = None) -> KerasModel:

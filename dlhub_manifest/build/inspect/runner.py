@@ -13,7 +13,6 @@ import contextlib
 import importlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.build.inspect import confine
 from dlhub_manifest.util.logsafe import redact
 
 DEFAULT_TIMEOUT = 60.0
@@ -32,8 +32,9 @@ PROBES: dict[str, str] = {  # probe name -> "module:function", imported only in 
     "keras": "dlhub_manifest.build.inspect.keras:probe",
 }
 _STDERR_TAIL = 1500
+_POLL = 0.1  # seconds between checks that the child is still running
 # Environment variables the model's code has no business reading (it may come from someone else's repository).
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_KEY", re.IGNORECASE)
+_SECRET_NAME = confine.SECRET_NAME
 
 
 class ProbeFailed(Exception):
@@ -68,16 +69,41 @@ def run_probe(name: str, args: dict[str, Any], project: Path, timeout: float = D
 
 
 def _run(name: str, args: dict[str, Any], project: Path, timeout: float, env: dict[str, str]) -> dict[str, Any]:
+    """Run the child; when it ends (or its time is up), kill its group and any process it let escape."""
     request = json.dumps({"probe": name, "args": args, "project": str(project)})
     cmd = [sys.executable, "-m", "dlhub_manifest.build.inspect.runner"]
+    confine.prepare_parent()
+    before = confine.children()
     proc = subprocess.Popen(cmd, cwd=project, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + timeout
     try:
-        out, err = proc.communicate(request.encode("utf-8"), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise ProbeFailed(f"inspection did not finish within {timeout:g} s") from None
+        out, err = _collect(proc, request.encode("utf-8"), deadline)
+    finally:
+        _kill_group(proc, before)
+    if out is None:
+        raise ProbeFailed(f"inspection did not finish within {timeout:g} s")
     return _answer(out, err, proc.returncode)
+
+
+def _collect(proc: subprocess.Popen[bytes], request: bytes, deadline: float) -> tuple[bytes | None, bytes]:
+    """The child's stdout and stderr once it exits (None when the deadline passes first).
+
+    A process the child left behind may hold the pipes open: once the child itself has exited, those are
+    killed so the pipes close, rather than waiting for them until the deadline.
+    """
+    data: bytes | None = request
+    while True:
+        try:
+            out, err = proc.communicate(data, timeout=min(_POLL, max(deadline - time.monotonic(), 0.01)))
+            return out, err
+        except subprocess.TimeoutExpired:
+            data = None
+            if proc.poll() is not None:
+                _kill_group(proc, set())
+                return proc.communicate()
+            if time.monotonic() >= deadline:
+                return None, b""
 
 
 def _child_env() -> dict[str, str]:
@@ -97,12 +123,15 @@ def _site_dirs() -> set[str]:
     return {str(Path(d).resolve()) for d in [*site.getsitepackages(), site.getusersitepackages()]}
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the probe and anything it started (its own session), then reap it."""
-    with contextlib.suppress(ProcessLookupError, AttributeError):
+def _kill_group(proc: subprocess.Popen[bytes], before: set[int]) -> None:
+    """Kill the probe's group (its own session) and the processes that left it, then reap the probe."""
+    with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
         os.killpg(proc.pid, signal.SIGKILL)
-    proc.kill()
-    proc.communicate()
+    confine.kill_escapees(before | {proc.pid})
+    if proc.poll() is None:
+        proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
 
 
 def _answer(out: bytes, err: bytes, returncode: int) -> dict[str, Any]:
