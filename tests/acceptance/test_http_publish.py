@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from git_server import git_http_server
 from registry_server import IDS, TOKENS, Server, running_server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sklearn"
@@ -19,7 +20,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sklearn"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("publish")) as srv:
+    with running_server(tmp_path_factory.mktemp("publish"), "--allow-repository-host", "127.0.0.1") as srv:
         yield srv
 
 
@@ -76,11 +77,13 @@ def test_publish_a_git_repository(server: Server, tmp_path: Path) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(repo)]
     for step in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "model"], ["tag", "v2.1.0"]):
         subprocess.run([*git, *step], check=True)
-    # A registry over HTTP fetches from the remote, not from this folder: give it an origin it can read.
-    bare = tmp_path / "origin.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
-    subprocess.run([*git, "remote", "add", "origin", bare.as_uri()], check=True)
-    done = json.loads(cli(tmp_path, "alice", "publish", "--repo", str(repo), "--target", server.url, "--wait",
-                          "--no-inspect", "--format", "json"))
+    # A registry over HTTP fetches from the remote, not from this folder: give it an origin it can read (a forge
+    # on 127.0.0.1, which this server allows).
+    forge = tmp_path / "forge"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(forge / "origin.git")], check=True)
+    with git_http_server(forge) as url:
+        subprocess.run([*git, "remote", "add", "origin", f"{url}/origin.git"], check=True)
+        done = json.loads(cli(tmp_path, "alice", "publish", "--repo", str(repo), "--target", server.url, "--wait",
+                              "--no-inspect", "--format", "json"))
     assert done["status"] == "succeeded", done
     assert (done["kind"], done["result"]["version"]) == ("repository", "2.1.0")

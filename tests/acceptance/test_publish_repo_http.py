@@ -1,15 +1,17 @@
 """`publish --repo --target http://...`: the server is sent a URL it can fetch (the repository's `origin`, or the
-URL given), never a folder of this machine. A real `serve` with its worker; git repositories in tmp_path whose
-`origin` is a bare repository the server can read through a file:// URL."""
+URL given), never a folder of this machine. A real `serve` with its worker that trusts a real git smart-HTTP
+server on 127.0.0.1 (`--allow-repository-host`), where the repositories' `origin` lives."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
+from git_server import git_http_server
 from publish_support import git, make_repo
 from registry_server import TOKENS, Server, running_server
 
@@ -18,8 +20,15 @@ RunCli = Callable[..., Result]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("repo-http")) as srv:
+    with running_server(tmp_path_factory.mktemp("repo-http"), "--allow-repository-host", "127.0.0.1") as srv:
         yield srv
+
+
+@pytest.fixture(scope="module")
+def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    root = tmp_path_factory.mktemp("forge")
+    with git_http_server(root) as url:
+        yield url, root
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +38,11 @@ def as_alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DLHUB_MANIFEST_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def _pushed_repo(tmp_path: Path, name: str) -> tuple[Path, str]:
-    """A working repository whose `origin` is a bare clone (file:// URL); returns it and the origin URL."""
+def _pushed_repo(tmp_path: Path, name: str, forge: tuple[str, Path]) -> tuple[Path, str]:
+    """A working repository whose `origin` is a bare clone on the forge; returns it and the origin URL."""
     repo = make_repo(tmp_path / "work", name=name)
-    bare = tmp_path / "remote" / f"{name}.git"
-    bare.parent.mkdir()
-    git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
-    url = bare.as_uri()
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(forge[1] / f"{name}.git"))
+    url = f"{forge[0]}/{name}.git"
     git(repo, "remote", "add", "origin", url)
     return repo, url
 
@@ -49,8 +56,8 @@ def _status(result: Result) -> str:
 
 
 def test_a_local_repository_is_fetched_from_its_origin_not_from_its_folder(run_cli: RunCli, server: Server,
-                                                                            tmp_path: Path) -> None:
-    repo, origin = _pushed_repo(tmp_path, "via-origin")
+                                                                            tmp_path: Path, forge: Any) -> None:
+    repo, origin = _pushed_repo(tmp_path, "via-origin", forge)
     head = git(repo, "rev-parse", "HEAD")
     result = _publish(run_cli, server, str(repo))
     assert f"the registry will fetch the commit from {origin}" in result.stderr
@@ -74,19 +81,21 @@ def test_a_repository_without_origin_is_refused_before_anything_is_sent(run_cli:
 
 
 def test_an_unpushed_commit_fails_the_task_saying_to_push_it(run_cli: RunCli, server: Server,
-                                                             tmp_path: Path) -> None:
-    repo, origin = _pushed_repo(tmp_path, "unpushed")
+                                                             tmp_path: Path, forge: Any) -> None:
+    repo, origin = _pushed_repo(tmp_path, "unpushed", forge)
     (repo / "weights.bin").write_bytes(b"weights v2\n")
     git(repo, "commit", "-q", "-am", "not pushed")
     head = git(repo, "rev-parse", "HEAD")
     result = _publish(run_cli, server, str(repo), expect=1)
     last = _status(result)
-    assert last.startswith(f"failed: cannot check out commit {head[:12]} from {origin}")
+    assert last.startswith(f"failed: cannot fetch the commit from {origin}")
     assert "check that the commit was pushed" in last
+    assert head[:12] in result.stderr
 
 
-def test_a_url_given_on_the_command_line_is_sent_as_given(run_cli: RunCli, server: Server, tmp_path: Path) -> None:
-    _, origin = _pushed_repo(tmp_path, "by-url")
+def test_a_url_given_on_the_command_line_is_sent_as_given(run_cli: RunCli, server: Server, tmp_path: Path,
+                                                          forge: Any) -> None:
+    _, origin = _pushed_repo(tmp_path, "by-url", forge)
     result = _publish(run_cli, server, origin)
     assert f"the registry will fetch the commit from {origin}" in result.stderr
     assert _status(result).startswith("succeeded: published alice/by-url@0.1.0")
@@ -97,6 +106,6 @@ def test_credentials_in_origin_are_never_sent_or_printed(run_cli: RunCli, server
     git(repo, "remote", "add", "origin", "https://someone:s3cret@127.0.0.1:9/lab/private.git")
     result = _publish(run_cli, server, str(repo), expect=1)  # nothing listens on port 9: the fetch fails
     assert "s3cret" not in result.output
-    assert "the registry will fetch the commit from https://127.0.0.1:9/lab/private" in result.stderr
-    assert _status(result).startswith("failed: cannot check out commit")
+    assert "the registry will fetch the commit from https://127.0.0.1:9/lab/private.git" in result.stderr
+    assert _status(result).startswith("failed: cannot fetch the commit from https://127.0.0.1:9/lab/private.git")
     assert "s3cret" not in server.log.read_text()

@@ -213,17 +213,15 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def test_repository_credentials_never_reach_task_messages(target: InProcessTarget, tmp_path: Path) -> None:
+def test_repository_credentials_are_refused_before_a_task_exists(target: InProcessTarget, tmp_path: Path) -> None:
     prepared = prepare_files(make_project(tmp_path / "p"), inspect=False)
     commit = "a" * 40
     document = {**prepared.document, "provenance": {"tool": "dlhub-manifest", "commit": commit}}
-    task_id = target.publish({"document": document, "repository": {
-        "url": "https://someone:s3cret@127.0.0.1:9/lab/demo.git", "commit": commit}})
-    status = target.task(task_id)
-    assert status["status"] == "failed"
-    text = json.dumps(status["messages"])
-    assert "s3cret" not in text and "https://127.0.0.1:9/lab/demo" in text
-    assert "cannot check out commit aaaaaaaaaaaa" in status["messages"][-1]["text"]
+    with pytest.raises(UsageError, match="carries credentials") as caught:
+        target.publish({"document": document, "repository": {
+            "url": "https://someone:s3cret@127.0.0.1:9/lab/demo.git", "commit": commit}})
+    assert "s3cret" not in str(caught.value)
+    assert not (target.root / "registry.sqlite3").exists()  # nothing was queued, nothing was stored
 
 
 def test_local_identity_is_a_safe_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
