@@ -79,7 +79,7 @@ def _git(run: _Run, args: list[str], cwd: Path, *, watch: Path | None = None) ->
     try:
         while proc.poll() is None:
             if time.monotonic() > run.deadline:
-                raise FetchFailed(f"fetching {run.target.shown} did not finish within {run.limit:g} s (this "
+                raise FetchFailed(f"fetching {run.target.shown} did not finish within {run.limit:.0f} s (this "
                                   "registry's time limit); the host did not answer in time")
             if watch is not None and _size(watch) > run.policy.max_bytes:
                 raise FetchFailed(f"{run.target.shown} is larger than this registry's limit of "
