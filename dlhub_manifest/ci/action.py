@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlhub_manifest.ci.github import Publication, version_from_ref
+from dlhub_manifest.ci.oidc import use_trusted_publishing
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.publish.files import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
 from dlhub_manifest.targets.base import Target
@@ -28,6 +29,7 @@ class ActionInputs:
     wait: bool = True
     timeout: float = 600.0
     dry_run: bool = False
+    audience: str = "dlhub-manifest"  # for trusted publishing: the `aud` the registry expects in ID tokens
 
 
 def run_action(inputs: ActionInputs, env: Mapping[str, str], progress: Progress | None = None) -> Publication:
@@ -39,6 +41,8 @@ def run_action(inputs: ActionInputs, env: Mapping[str, str], progress: Progress 
     prepared.document.setdefault("provenance", {}).update(github_provenance(env))
     if inputs.dry_run:
         return Publication(servable=prepared.name, version=version or "", dry_run=True)
+    if use_trusted_publishing(env, inputs.audience) and progress is not None:
+        progress.stage("publishing with the job's OpenID Connect ID token (trusted publishing)")
     target = choose_target(inputs.target, env)
     task_id = submit(target, prepared, progress)
     status, timed_out = follow(target, task_id, inputs)

@@ -22,11 +22,15 @@ from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
               help="Seconds to wait for the task.")
 @click.option("--dry-run", envvar="INPUT_DRY_RUN", type=click.BOOL, default=False,
               help="Build and hash, but publish nothing and contact no registry.")
-def github_action_command(path: str, target: str, version: str, wait: bool, timeout: float, dry_run: bool) -> int:
+@click.option("--oidc-audience", envvar="INPUT_OIDC_AUDIENCE", default="dlhub-manifest", show_default=True,
+              help="Audience of the job's ID token when publishing without a token secret (trusted publishing).")
+def github_action_command(path: str, target: str, version: str, wait: bool, timeout: float, dry_run: bool,
+                          oidc_audience: str) -> int:
     """Publish from a GitHub Actions job and report to it: $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, annotations.
 
-    Inputs come from the INPUT_* variables action.yml sets; credentials from DLHUB_MANIFEST_TOKEN or
-    GLOBUS_CLIENT_ID/GLOBUS_CLIENT_SECRET. Exit status: 0 published (or submitted), 1 failed.
+    Inputs come from the INPUT_* variables action.yml sets; credentials from DLHUB_MANIFEST_TOKEN,
+    GLOBUS_CLIENT_ID/GLOBUS_CLIENT_SECRET, or else the job's OpenID Connect ID token (`id-token: write`).
+    Exit status: 0 published (or submitted), 1 failed.
 
     Example: INPUT_TARGET=https://registry.example.org dlhub-manifest github-action
     """
@@ -34,7 +38,7 @@ def github_action_command(path: str, target: str, version: str, wait: bool, time
     from dlhub_manifest.ci.github import append_to, format_outputs
     from dlhub_manifest.cli._progress import StderrProgress
 
-    inputs = ActionInputs(path, target, version, wait, timeout, dry_run)
+    inputs = ActionInputs(path, target, version, wait, timeout, dry_run, oidc_audience or "dlhub-manifest")
     with _annotated_errors():
         pub = run_action(inputs, os.environ, StderrProgress())
     append_to(os.environ.get("GITHUB_OUTPUT"), format_outputs(pub.outputs()))
