@@ -83,6 +83,9 @@ class Target:
 def check_url(url: str, policy: FetchPolicy) -> Target:
     """The fetch target for `url` under `policy`, or FetchRefused saying why (no connection is made)."""
     text = url.strip()
+    if not policy.trusted and ("::" in text.split("/", 1)[0] or text.startswith("-")):
+        raise FetchRefused(f"{strip_credentials(text)[:80]!r} is not a repository URL (git transport helpers are "
+                           "never run for you); use https://host/owner/repo")
     if "://" not in text and _scp_host(text) is None:
         if policy.trusted:
             return Target(text, text, "file")

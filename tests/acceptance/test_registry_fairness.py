@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 from git_server import git_http_server, silent_socket
-from registry_server import Server, running_server
 from publish_support import make_repo
+from registry_server import Server, running_server
 from test_registry_hardening import last, post, push, repo_request, wait_task
 
 
