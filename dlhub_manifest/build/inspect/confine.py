@@ -54,7 +54,8 @@ def scrub_environ_block() -> int:
     libraries and children that read the C environment still see it.
     """
     try:
-        fields = open("/proc/self/stat", "rb").read().rsplit(b")", 1)[1].split()  # noqa: SIM115
+        with open("/proc/self/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
         start, end = int(fields[-3]), int(fields[-2])  # env_start, env_end (fields 50 and 51)
         block = ctypes.string_at(start, end - start)
     except (OSError, ValueError, IndexError):

@@ -78,7 +78,7 @@ def _run(name: str, args: dict[str, Any], project: Path, timeout: float, env: di
                             stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + timeout
     try:
-        out, err = _collect(proc, request.encode("utf-8"), deadline)
+        out, err = _collect(proc, request.encode("utf-8"), deadline, before)
     finally:
         _kill_group(proc, before)
     if out is None:
@@ -86,7 +86,8 @@ def _run(name: str, args: dict[str, Any], project: Path, timeout: float, env: di
     return _answer(out, err, proc.returncode)
 
 
-def _collect(proc: subprocess.Popen[bytes], request: bytes, deadline: float) -> tuple[bytes | None, bytes]:
+def _collect(proc: subprocess.Popen[bytes], request: bytes, deadline: float, before: set[int]
+             ) -> tuple[bytes | None, bytes]:
     """The child's stdout and stderr once it exits (None when the deadline passes first).
 
     A process the child left behind may hold the pipes open: once the child itself has exited, those are
@@ -99,9 +100,10 @@ def _collect(proc: subprocess.Popen[bytes], request: bytes, deadline: float) -> 
             return out, err
         except subprocess.TimeoutExpired:
             data = None
-            if proc.poll() is not None:
-                _kill_group(proc, set())
-                return proc.communicate()
+            if proc.poll() is not None:  # the child is done: whatever still holds its pipes is an escapee
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                confine.kill_escapees(before | {proc.pid})
             if time.monotonic() >= deadline:
                 return None, b""
 
@@ -130,8 +132,11 @@ def _kill_group(proc: subprocess.Popen[bytes], before: set[int]) -> None:
     confine.kill_escapees(before | {proc.pid})
     if proc.poll() is None:
         proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(5)
+    with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+        proc.communicate(timeout=5)  # reap it and drain its pipes (no one else holds them now)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def _answer(out: bytes, err: bytes, returncode: int) -> dict[str, Any]:
