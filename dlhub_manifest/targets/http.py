@@ -151,7 +151,7 @@ class HttpTarget:
                              f"{self.config.name or self.config.url}` or set DLHUB_MANIFEST_TOKEN")
         if e.http_status == 403:
             return AuthError(message)
-        cls = STATUS_ERRORS.get(e.http_status, RegistryError)
+        cls = RegistryError if e.code == "quota_exceeded" else STATUS_ERRORS.get(e.http_status, RegistryError)
         return cls(message if e.http_status < 500 else f"{message} (HTTP {e.http_status}; retried, still failing)")
 
     def _source(self) -> str:

@@ -317,3 +317,20 @@ def test_a_file_index_must_hold_the_manifest_and_the_named_files(strict: Server,
              if p != left_out]
     answer = post(strict, {"document": document, "files": files})
     assert answer.status_code == 400 and left_out in answer.json()["message"], answer.text
+
+
+# quotas: an owner's stored bytes
+
+
+def test_an_owner_quota_refuses_a_publication_that_would_pass_it(tmp_path: Path) -> None:
+    (tmp_path / "srv").mkdir()
+    with running_server(tmp_path / "srv", "--owner-quota", "4K") as srv:
+        env = {"DLHUB_MANIFEST_TOKEN": TOKENS["alice"], "DLHUB_MANIFEST_CACHE_DIR": str(tmp_path / "cache"),
+               "DLHUB_MANIFEST_CONFIG_DIR": str(tmp_path / "config")}
+        small = make_project(tmp_path / "small", name="small", weights=b"w" * 100)
+        assert _cli(env, "publish", str(small), "--target", srv.url, "--no-inspect", "--wait").returncode == 0
+        big = make_project(tmp_path / "big", name="big", weights=b"w" * 5000)
+        proc = _cli(env, "publish", str(big), "--target", srv.url, "--no-inspect", "--wait")
+        assert proc.returncode == 1 and "over the 4.0 KiB this registry allows one owner" in proc.stderr, proc.stderr
+        bob = {**env, "DLHUB_MANIFEST_TOKEN": TOKENS["bob"]}  # the quota is per owner
+        assert _cli(bob, "publish", str(small), "--target", srv.url, "--no-inspect", "--wait").returncode == 0
