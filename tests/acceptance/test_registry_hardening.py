@@ -301,7 +301,7 @@ def test_a_private_newer_version_is_invisible_beside_a_public_one(strict: Server
 @pytest.mark.parametrize(("path", "why"), [
     ("a\nb", "U+000A"), ("model\u202etxt.exe", "U+202E"), (".git/config", "inside a .git folder"),
     ("x" * 5000, "longer than 1024 bytes"), ("d/" + "y" * 300, "longer than 1024 bytes (or has a part over 255)"),
-])
+], ids=["newline", "rtl-override", "dot-git", "5000-chars", "long-part"])
 def test_file_paths_no_client_produces_are_refused(strict: Server, tmp_path: Path, path: str, why: str) -> None:
     document = build(make_project(tmp_path / "p", name="paths"), inspect=False)
     files = [{"path": p, "sha256": "0" * 64, "size": 1} for p in ("dlhub.yaml", "demo.py", "weights.bin", path)]
