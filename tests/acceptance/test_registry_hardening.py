@@ -213,10 +213,13 @@ def announce(server: Server, digest: str, size: int, body: bytes) -> bytes:
         sock.sendall((f"PUT /blobs/{digest} HTTP/1.1\r\nHost: {host}\r\nAuthorization: "
                       f"{server.headers()['Authorization']}\r\nContent-Length: {size}\r\n\r\n").encode() + body)
         sock.settimeout(1.0)
+        answer = b""
         try:
-            return sock.recv(65536)
+            while chunk := sock.recv(65536):  # until the server closes, or goes quiet waiting for more body
+                answer += chunk
         except TimeoutError:
-            return b""  # still waiting for the rest of the body: hang up now
+            pass  # still waiting for the rest of the body (or done answering): hang up now
+        return answer
 
 
 def test_an_owner_cannot_announce_more_unfinished_uploads_than_allowed(strict: Server) -> None:
