@@ -99,10 +99,14 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
 def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]:
     """The project folder in a checkout and its manifest data, validated with its files."""
     from dlhub_manifest.manifest.load import load_file
-    from dlhub_manifest.manifest.paths import resolve_inside
+    from dlhub_manifest.manifest.paths import PathProblem, resolve_inside
     from dlhub_manifest.manifest.validate import validate_document
 
-    project = resolve_inside(top, repo["path"], "dir") if "path" in repo else top
+    try:
+        project = resolve_inside(top, repo["path"], "dir") if "path" in repo else top
+    except PathProblem as e:
+        raise PublicationFailed(f"the commit has no folder {repo['path']!r} to publish ({e.message}); publish "
+                                "from the folder that holds dlhub.yaml, committed and pushed") from e
     doc, problems = load_file(project, display=f"dlhub.yaml@{repo['commit'][:12]}")
     problems += validate_document(doc) if doc is not None else []
     errors = [d for d in problems if d.severity == "error"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlhub_manifest.credentials.userconfig import TargetConfig, resolve_target_config
-from dlhub_manifest.errors import AuthError, ConflictError, NotFoundError, RegistryError, UsageError
+from dlhub_manifest.errors import RegistryError, Unauthenticated
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
 
 if TYPE_CHECKING:
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from dlhub_manifest.targets.http_client import RegistryClient
 
 LIST_PAGE = 1000  # servables per request when listing: bounded responses, few round trips
-STATUS_ERRORS: dict[int, type[RegistryError] | type[UsageError]] = {
-    400: UsageError, 404: NotFoundError, 409: ConflictError, 413: UsageError, 422: RegistryError,
-}
 
 
 class HttpTarget:
@@ -133,26 +130,24 @@ class HttpTarget:
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
-        """globus-sdk errors → the library's errors, with what to do next (and never a token)."""
+        """globus-sdk errors → the library's errors (the same class and message as the registry's own), with
+        what to do next (and never a token)."""
         import globus_sdk
+
+        from dlhub_manifest.targets.http_client import library_error
 
         try:
             yield
         except globus_sdk.GlobusAPIError as e:
-            raise self._api_error(e) from e
+            error = library_error(e, self.config.url)
+            if isinstance(error, Unauthenticated):
+                error = Unauthenticated(f"{self.config.url}: {error}. Credentials used: {self._source()}; run "
+                                        f"`dlhub-manifest login --target {self.config.name or self.config.url}` "
+                                        "or set DLHUB_MANIFEST_TOKEN")
+            raise error from e
         except globus_sdk.NetworkError as e:
             raise RegistryError(f"cannot reach the registry at {self.config.url}: {_network_reason(e)}; check "
                                 "that `dlhub-manifest serve` runs there and the URL is right") from e
-
-    def _api_error(self, e: Any) -> Exception:
-        message = f"{self.config.url}: {e.message or e.text}"
-        if e.http_status == 401:
-            return AuthError(f"{message}. Credentials used: {self._source()}; run `dlhub-manifest login --target "
-                             f"{self.config.name or self.config.url}` or set DLHUB_MANIFEST_TOKEN")
-        if e.http_status == 403:
-            return AuthError(message)
-        cls = STATUS_ERRORS.get(e.http_status, RegistryError)
-        return cls(message if e.http_status < 500 else f"{message} (HTTP {e.http_status}; retried, still failing)")
 
     def _source(self) -> str:
         return self.__dict__["credentials"].source if "credentials" in self.__dict__ else "none"

@@ -15,15 +15,41 @@ from typing import Any
 from urllib.parse import quote
 
 import globus_sdk
-from globus_sdk.transport import RequestsTransport, RetryConfig
+from globus_sdk.transport import RequestsTransport, RetryCheckResult, RetryConfig, RetryContext
 from globus_sdk.transport.representation_providers import RequestsRepresentationProvider
+
+from dlhub_manifest.errors import DLHubManifestError, kind_for_answer
 
 Progress = Callable[[int], object]
 CHUNK = 1 << 20  # 1 MiB reads: few syscalls and Python iterations per GiB on loopback
 
 
 class RegistryAPIError(globus_sdk.GlobusAPIError):
-    """An error answer (4xx/5xx) from a dlhub-manifest registry."""
+    """An error answer (4xx/5xx) from a dlhub-manifest registry; `library_error` turns it into the library's."""
+
+
+def library_error(error: globus_sdk.GlobusAPIError, where: str) -> DLHubManifestError:
+    """The library error an answer stands for (`errors.ERRORS`, by its `code`, else its status), with the
+    registry's own message; an answer that is not the registry's (a proxy's page) names `where` and the status."""
+    body = error.raw_json if isinstance(error.raw_json, dict) else {}
+    code, message = body.get("code"), body.get("message")
+    kind = kind_for_answer(code if isinstance(code, str) else None, error.http_status)
+    if not isinstance(message, str) or not isinstance(code, str):
+        message = f"{where} answered HTTP {error.http_status}: {(error.text or '').strip()[:200]}"
+    return kind.cls.from_wire(message, body)
+
+
+def _not_after_the_server_waited(ctx: RetryContext) -> RetryCheckResult:
+    """Do not retry an `unavailable` answer: the registry already waited for its database before giving up."""
+    response = ctx.response
+    if response is not None and response.status_code == 503:
+        try:
+            body = response.json()
+        except ValueError:
+            return RetryCheckResult.no_decision
+        if isinstance(body, dict) and body.get("code") == "unavailable":
+            return RetryCheckResult.do_not_retry
+    return RetryCheckResult.no_decision
 
 
 class FileSlice:
@@ -75,6 +101,10 @@ class RegistryClient(globus_sdk.BaseClient):
         super().__init__(base_url=base_url.rstrip("/") + "/", authorizer=authorizer, app_name="dlhub-manifest",
                          transport=transport, retry_config=retry_config)
         self._resources_to_close.append(transport)
+
+    def _register_standard_retry_checks(self, retry_config: RetryConfig) -> None:
+        retry_config.checks.register_check(_not_after_the_server_waited)  # before the standard 5xx retries
+        super()._register_standard_retry_checks(retry_config)
 
     def auth_info(self) -> dict[str, Any]:
         """`GET /auth`: how to obtain a token this registry accepts (no token needed)."""

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.errors import DLHubManifestError
 from dlhub_manifest.util.logsafe import redact
 
 DEFAULT_TIMEOUT = 60.0
@@ -36,7 +37,7 @@ _STDERR_TAIL = 1500
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_KEY", re.IGNORECASE)
 
 
-class ProbeFailed(Exception):
+class ProbeFailed(DLHubManifestError):
     """The probe could not finish; `missing` names a module that was not installed, when that is why."""
 
     def __init__(self, message: str, missing: str | None = None) -> None:
