@@ -36,6 +36,10 @@ class UsageError(DLHubManifestError, ValueError):
     """The caller asked for something that cannot be done as asked (bad option, missing path)."""
 
 
+class TooLarge(UsageError):
+    """A request or upload is over the registry's size limit."""
+
+
 class InputError(DLHubManifestError, ValueError):
     """Input that cannot be used as it is (a path, a model file, a type hint); the message says which and why."""
 
@@ -131,11 +135,12 @@ ERRORS: tuple[ErrorKind, ...] = (
     ErrorKind(ConflictError, "conflict", 409, 1),
     ErrorKind(DigestMismatch, "digest_mismatch", 422, 1),
     ErrorKind(AuthUnavailable, "auth_unavailable", 503, 1),
-    ErrorKind(RegistryUnavailable, "unavailable", 503, 1),
+    ErrorKind(RegistryUnavailable, "busy", 503, 1),
     ErrorKind(StorageError, "storage_error", 500, 1),
     ErrorKind(RegistryError, "refused", 400, 1),
     ErrorKind(Unauthenticated, "unauthenticated", 401, 4),
     ErrorKind(AuthError, "forbidden", 403, 4),
+    ErrorKind(TooLarge, "too_large", 413, 2),
     ErrorKind(UsageError, "bad_request", 400, 2),
     ErrorKind(InputError, "invalid_input", 422, 1),
     ErrorKind(InternalError, "internal", 500, 1),

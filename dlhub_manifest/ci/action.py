@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from dlhub_manifest.ci.github import Publication, version_from_ref
+from dlhub_manifest.contracts import TaskInfo, TaskStatus
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.publish.files import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
 from dlhub_manifest.targets.base import Target
@@ -71,7 +71,7 @@ def choose_target(url: str, env: Mapping[str, str]) -> Target:
     return resolve_target(registry=None if url else env[REGISTRY_ENV], target=url or None)
 
 
-def follow(target: Target, task_id: str, inputs: ActionInputs) -> tuple[dict[str, Any], bool]:
+def follow(target: Target, task_id: str, inputs: ActionInputs) -> tuple[TaskInfo, bool]:
     """The task's final status (or its current one without `wait`), and whether waiting ran out of time."""
     if not inputs.wait:
         return target.task(task_id), False
@@ -81,15 +81,15 @@ def follow(target: Target, task_id: str, inputs: ActionInputs) -> tuple[dict[str
         return target.task(task_id), True
 
 
-def publication(target: Target, prepared: Prepared, task_id: str, status: dict[str, Any],
+def publication(target: Target, prepared: Prepared, task_id: str, status: TaskInfo,
                 timed_out: bool) -> Publication:
     """What to report about a submitted task."""
-    result = status.get("result") or {}
-    servable = str(result.get("servable") or status.get("servable") or prepared.name)
-    version = str(result.get("version") or prepared.version or "")
+    result = status.get("result")
+    servable = str((result["servable"] if result else None) or status.get("servable") or prepared.name)
+    version = str((result["version"] if result else None) or prepared.version or "")
     messages = status.get("messages") or []
     url = getattr(target, "url", "")
-    done = status["status"] == "succeeded"
+    done = status["status"] == TaskStatus.SUCCEEDED
     document_url = f"{url.rstrip('/')}/servables/{servable}/versions/{version}" if url and done else ""
     return Publication(servable=servable, version=version, task_id=task_id, status=str(status["status"]),
                        document_url=document_url, target=target.description, timed_out=timed_out,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.contracts import FileRecord
 from dlhub_manifest.errors import DLHubManifestError
 from dlhub_manifest.manifest.globs import GlobSet, has_magic
 from dlhub_manifest.manifest.load import MANIFEST_NAMES
@@ -42,6 +43,10 @@ class FileEntry:
     size: int
     sha256: str
     mode: int
+
+    def record(self) -> FileRecord:
+        """This file as a publication request lists it."""
+        return {"path": self.path, "sha256": self.sha256, "size": self.size, "mode": self.mode}
 
 
 @dataclass

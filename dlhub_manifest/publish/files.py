@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.contracts import PublicationRequest, RepositoryRef, TaskInfo, TaskStatus
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
 from dlhub_manifest.manifest.load import Document
 from dlhub_manifest.package.select import FileEntry
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.humanize import human_size
 
-DONE = ("succeeded", "failed")
 # A local task often settles within milliseconds of its submission: look soon, then back off.
 FIRST_POLL_SECONDS = 0.002
 LAST_POLL_SECONDS = 0.5
@@ -57,19 +57,18 @@ class Prepared:
     project: Path | None
     files: list[FileEntry] = field(default_factory=list)
     version: str | None = None
-    repository: dict[str, str] | None = None
+    repository: RepositoryRef | None = None
     version_source: str = ""  # where `version` came from: "manifest", "tag v1.2.0"; empty when the registry picks
 
-    def request(self) -> dict[str, Any]:
+    def request(self) -> PublicationRequest:
         """The publication request for `Target.publish`; the idempotency key makes a retried submit safe."""
-        req: dict[str, Any] = {"document": self.document, "idempotency_key": str(uuid.uuid4())}
+        req: PublicationRequest = {"document": self.document, "idempotency_key": str(uuid.uuid4())}
         if self.version:
             req["version"] = self.version
         if self.repository:
             req["repository"] = self.repository
         else:
-            req["files"] = [{"path": f.path, "sha256": f.sha256, "size": f.size, "mode": f.mode}
-                            for f in self.files]
+            req["files"] = [f.record() for f in self.files]
         return req
 
 
@@ -213,7 +212,7 @@ def submit(target: Target, prepared: Prepared, progress: Progress | None = None)
 
 
 def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
-                  on_update: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
+                  on_update: Callable[[TaskInfo], object] | None = None) -> TaskInfo:
     """Poll the task until it succeeds or fails (`on_update(status)` after each poll); TaskTimeout after `timeout`."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = FIRST_POLL_SECONDS
@@ -221,7 +220,7 @@ def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
         status = target.task(task_id)
         if on_update is not None:
             on_update(status)
-        if status["status"] in DONE:
+        if TaskStatus(status["status"]).done:
             return status
         if deadline is not None and time.monotonic() >= deadline:
             raise TaskTimeout(f"task {task_id} is still {status['status']} after {timeout:g} s; it goes on: follow "

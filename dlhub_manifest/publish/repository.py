@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlhub_manifest.contracts import RepositoryRef
 from dlhub_manifest.errors import InvalidManifestError
 from dlhub_manifest.manifest.load import MANIFEST_NAMES, Document, load_bytes
 from dlhub_manifest.publish.files import Prepared, Progress, hash_files
@@ -65,8 +66,11 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
             doc.project_dir = project
             document = build_document(doc, inspect=inspect, version=version, provenance=provenance)
             files = _files_at(project, doc.data, progress) if with_files else []
-    repository = {"url": fetch_url, "commit": commit, **({"ref": tag or ref} if tag or ref else {}),
-                  **({"path": src.subdir} if src.subdir else {})}
+    repository: RepositoryRef = {"url": fetch_url, "commit": commit}
+    if tag or ref:
+        repository["ref"] = str(tag or ref)
+    if src.subdir:
+        repository["path"] = src.subdir
     return Prepared(document, str(doc.data["name"]), None, files, version, repository, version_source)
 
 

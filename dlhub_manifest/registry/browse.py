@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dlhub_manifest.contracts import ServableSummary
 from dlhub_manifest.registry.catalog import FTS_TABLE, has_fts
 
 # Points for a word found in a field (the best field counts); a result's score is the sum over its words.
@@ -46,7 +47,7 @@ class Listing:
     texts: list[str]
     next: str | None = None
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self) -> list[ServableSummary]:
         """The summaries as dicts."""
         return [json.loads(t) for t in self.texts]
 

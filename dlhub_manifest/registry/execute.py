@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.contracts import FileRecord, RepositoryRef
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError, RegistryError
 from dlhub_manifest.registry.blobs import BlobStore
 from dlhub_manifest.registry.document import block
@@ -96,7 +97,7 @@ def _from_repository(ctx: Context, task: Task, req: PublishRequest) -> Registrat
     return Registration(req.document, files, req.version, _provenance(task, req.document, "repository"))
 
 
-def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]:
+def _manifest_in(top: Path, repo: RepositoryRef) -> tuple[Path, dict[str, Any]]:
     """The project folder in a checkout and its manifest data, validated with its files."""
     from dlhub_manifest.manifest.load import load_file
     from dlhub_manifest.manifest.paths import PathProblem, resolve_inside
@@ -115,11 +116,11 @@ def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]
     return project, doc.data
 
 
-def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
+def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any]) -> list[FileRecord]:
     from dlhub_manifest.package.select import file_mode, select_files
     from dlhub_manifest.util.humanize import human_size
 
-    entries: list[dict[str, Any]] = []
+    entries: list[FileRecord] = []
     for rel in select_files(project, data):
         path = project / rel
         with path.open("rb") as fh:

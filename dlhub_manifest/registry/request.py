@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dlhub_manifest.contracts import FileRecord, PublicationRequest, RepositoryRef
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.manifest.paths import PathProblem, check_relative
 from dlhub_manifest.registry.blobs import check_digest
@@ -27,8 +28,8 @@ class PublishRequest:
 
     document: dict[str, Any]
     name: str
-    files: tuple[dict[str, Any], ...] = ()
-    repository: dict[str, str] | None = None
+    files: tuple[FileRecord, ...] = ()
+    repository: RepositoryRef | None = None
     version: str | None = None
     idempotency_key: str | None = None
 
@@ -66,21 +67,24 @@ def parse_request(request: Any) -> PublishRequest:
     return PublishRequest(document, name, files=_files(request["files"]), version=version, idempotency_key=key)
 
 
-def to_json(req: PublishRequest) -> dict[str, Any]:
+def to_json(req: PublishRequest) -> PublicationRequest:
     """The request as stored in the task (the inverse of `parse_request`)."""
-    data: dict[str, Any] = {"document": req.document, "version": req.version,
-                            "idempotency_key": req.idempotency_key}
+    data: PublicationRequest = {"document": req.document}
+    if req.version is not None:
+        data["version"] = req.version
+    if req.idempotency_key is not None:
+        data["idempotency_key"] = req.idempotency_key
     if req.repository:
         data["repository"] = req.repository
     else:
         data["files"] = list(req.files)
-    return {k: v for k, v in data.items() if v is not None}
+    return data
 
 
-def _files(files: Any) -> tuple[dict[str, Any], ...]:
+def _files(files: Any) -> tuple[FileRecord, ...]:
     if not isinstance(files, list) or len(files) > MAX_FILES:
         raise UsageError(f"request.files must be a list of at most {MAX_FILES} file entries")
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, FileRecord] = {}
     for i, entry in enumerate(files):
         item = _file(i, entry)
         if item["path"] in out:
@@ -89,7 +93,7 @@ def _files(files: Any) -> tuple[dict[str, Any], ...]:
     return tuple(out[p] for p in sorted(out))
 
 
-def _file(i: int, entry: Any) -> dict[str, Any]:
+def _file(i: int, entry: Any) -> FileRecord:
     where = f"request.files[{i}]"
     if not isinstance(entry, dict):
         raise UsageError(f"{where} must be an object with path, sha256, size and mode")
@@ -107,7 +111,7 @@ def _file(i: int, entry: Any) -> dict[str, Any]:
     return {"path": clean, "sha256": check_digest(entry.get("sha256", "")), "size": size, "mode": mode}
 
 
-def _repository(repo: Any) -> dict[str, str]:
+def _repository(repo: Any) -> RepositoryRef:
     if not isinstance(repo, dict) or not isinstance(repo.get("url"), str) or not repo["url"].strip():
         raise UsageError("request.repository must be an object with `url` and `commit`")
     commit = repo.get("commit")
@@ -123,5 +127,9 @@ def _repository(repo: Any) -> dict[str, str]:
             raise UsageError(f"request.repository.path: {e.message}") from None
         if path is None:
             raise UsageError("request.repository.path must be the project folder inside the repository")
-    fields = {"url": repo["url"].strip(), "commit": commit, "ref": ref, "path": path}
-    return {k: v for k, v in fields.items() if v is not None}
+    checked: RepositoryRef = {"url": repo["url"].strip(), "commit": commit}
+    if ref is not None:
+        checked["ref"] = ref
+    if path is not None:
+        checked["path"] = path
+    return checked

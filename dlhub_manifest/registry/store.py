@@ -12,7 +12,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -229,7 +229,7 @@ def version_row(conn: sqlite3.Connection, servable_id: int, version: str) -> sql
     return row
 
 
-def insert_version(conn: sqlite3.Connection, row: dict[str, Any], files: Iterable[dict[str, Any]]) -> int:
+def insert_version(conn: sqlite3.Connection, row: dict[str, Any], files: Iterable[Mapping[str, Any]]) -> int:
     """Insert a version, its file index and the servable's new catalog rows; the caller's transaction makes
     them appear at once."""
     cur = conn.execute(

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from dlhub_manifest.errors import DLHubManifestError, kind_of
+from dlhub_manifest.errors import DLHubManifestError, TooLarge, kind_of
 from dlhub_manifest.registry.service import Identity
 
 log = logging.getLogger("dlhub_manifest.registry.http")
@@ -41,8 +41,9 @@ async def on_library_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, HTTPProblem):
         return problem_response(exc.status, exc.code, exc.message, **exc.extra)
     kind = kind_of(exc)
-    if kind.status >= 500:
-        log.error("%s on %s %s: %s", kind.code, request.method, request.url.path, exc)
+    if kind.status >= 500:  # a server fault: the operator needs to know (503: only that it was busy)
+        level = logging.WARNING if kind.status == 503 else logging.ERROR
+        log.log(level, "%s on %s %s: %s", kind.code, request.method, request.url.path, exc)
     return problem_response(kind.status, kind.code, str(exc), **exc.wire_fields())
 
 
@@ -77,7 +78,7 @@ async def json_body(request: Request, limit: int) -> Any:
     async for chunk in request.stream():
         data += chunk
         if len(data) > limit:
-            raise HTTPProblem(413, "too_large", f"the request body is over {limit} bytes")
+            raise TooLarge(f"the request body is over {limit} bytes")
     try:
         return json.loads(data)
     except ValueError as e:

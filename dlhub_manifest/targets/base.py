@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from dlhub_manifest.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
 
 Progress = Callable[[int], object]
@@ -28,19 +29,19 @@ class Target(Protocol):
     def upload_blob(self, path: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
         """Stream the file at `path` to the registry, which checks its sha256 and size."""
 
-    def publish(self, request: dict[str, Any]) -> str:
+    def publish(self, request: PublicationRequest) -> str:
         """Submit a publication request; returns the task id at once."""
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str) -> TaskInfo:
         """The task's status, messages and result."""
 
-    def list_servables(self) -> list[dict[str, Any]]:
+    def list_servables(self) -> list[ServableSummary]:
         """Every visible servable with its latest version."""
 
-    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> ServableInfo:
         """One version (default the latest): document, files, versions, provenance."""
 
-    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[ServableSummary]:
         """The best `limit` servables matching every word of `text`, best first."""
 
     def whoami(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlhub_manifest.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.credentials.userconfig import TargetConfig, resolve_target_config
 from dlhub_manifest.errors import RegistryError, Unauthenticated
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
@@ -89,20 +90,20 @@ class HttpTarget:
         with self._errors():
             upload_resumable(self.client, Path(path), sha256, size, progress, **kwargs)
 
-    def publish(self, request: dict[str, Any]) -> str:
+    def publish(self, request: PublicationRequest) -> str:
         """Queue a publication; its idempotency key makes the transport's retries safe."""
-        body = dict(request)
+        body = request.copy()
         key = str(body.pop("idempotency_key", None) or uuid.uuid4())
         with self._errors():
             return str(self.client.publish(body, key)["task_id"])
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str) -> TaskInfo:
         with self._errors():
             return self.client.task(task_id)
 
-    def list_servables(self) -> list[dict[str, Any]]:
+    def list_servables(self) -> list[ServableSummary]:
         """Every visible servable, LIST_PAGE at a time (a registry without paging answers in one page)."""
-        found: list[dict[str, Any]] = []
+        found: list[ServableSummary] = []
         after: str | None = None
         with self._errors():
             while True:
@@ -112,11 +113,11 @@ class HttpTarget:
                 if not after:
                     return found
 
-    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> ServableInfo:
         with self._errors():
             return self.client.get_servable(owner, name, version)
 
-    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[ServableSummary]:
         with self._errors():
             return list(self.client.search(text, limit)["results"])
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import globus_sdk
 from globus_sdk.transport import RequestsTransport, RetryCheckResult, RetryConfig, RetryContext
 from globus_sdk.transport.representation_providers import RequestsRepresentationProvider
 
-from dlhub_manifest.errors import DLHubManifestError, kind_for_answer
+from dlhub_manifest.contracts import PublicationRequest, SearchResults, ServableInfo, ServablePage, TaskInfo
+from dlhub_manifest.errors import DLHubManifestError, RegistryUnavailable, kind_for_answer, kind_of
 
 Progress = Callable[[int], object]
 CHUNK = 1 << 20  # 1 MiB reads: few syscalls and Python iterations per GiB on loopback
@@ -40,14 +41,14 @@ def library_error(error: globus_sdk.GlobusAPIError, where: str) -> DLHubManifest
 
 
 def _not_after_the_server_waited(ctx: RetryContext) -> RetryCheckResult:
-    """Do not retry an `unavailable` answer: the registry already waited for its database before giving up."""
+    """Do not retry a `busy` answer: the registry already waited for its database before giving up."""
     response = ctx.response
     if response is not None and response.status_code == 503:
         try:
             body = response.json()
         except ValueError:
             return RetryCheckResult.no_decision
-        if isinstance(body, dict) and body.get("code") == "unavailable":
+        if isinstance(body, dict) and body.get("code") == kind_of(RegistryUnavailable("")).code:
             return RetryCheckResult.do_not_retry
     return RetryCheckResult.no_decision
 
@@ -135,29 +136,29 @@ class RegistryClient(globus_sdk.BaseClient):
         finally:
             body.close()
 
-    def publish(self, request: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    def publish(self, request: PublicationRequest, idempotency_key: str) -> dict[str, Any]:
         """`POST /publications`: submit; the same key always answers with the same task."""
-        return self._json(self.post("publications", data=request, headers={"Idempotency-Key": idempotency_key}))
+        return self._json(self.post("publications", data=dict(request), headers={"Idempotency-Key": idempotency_key}))
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str) -> TaskInfo:
         """`GET /tasks/{task_id}`."""
-        return self._json(self.get(f"tasks/{task_id}"))
+        return cast("TaskInfo", self._json(self.get(f"tasks/{task_id}")))
 
-    def list_servables(self, limit: int, after: str | None = None) -> dict[str, Any]:
+    def list_servables(self, limit: int, after: str | None = None) -> ServablePage:
         """`GET /servables?limit=N[&after=OWNER/NAME]`: a page of the servables the caller sees, and `next`."""
         params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
-        return self._json(self.get("servables", query_params=params))
+        return cast("ServablePage", self._json(self.get("servables", query_params=params)))
 
-    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> ServableInfo:
         """`GET /servables/{owner}/{name}[/versions/{version}]`."""
         parts = ["servables", owner, name, *(["versions", version] if version else [])]
         # Each segment quoted: an owner is any namespace (a Globus username has `@`, a tokens-file one maybe more).
         path = "/".join(quote(part, safe="@+") for part in parts)
-        return self._json(self.get(path))
+        return cast("ServableInfo", self._json(self.get(path)))
 
-    def search(self, text: str, limit: int) -> dict[str, Any]:
+    def search(self, text: str, limit: int) -> SearchResults:
         """`GET /search?q=text&limit=N`: the best `limit` matches."""
-        return self._json(self.get("search", query_params={"q": text, "limit": limit}))
+        return cast("SearchResults", self._json(self.get("search", query_params={"q": text, "limit": limit})))
 
     @contextlib.contextmanager
     def _without_retries(self) -> Iterator[None]:
