@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.build.document import build as build  # re-exported: part of the API
 from dlhub_manifest.contracts import ServableSummary, TaskInfo, TaskStatus
 from dlhub_manifest.errors import RegistryError, UsageError
 from dlhub_manifest.registry.browse import SEARCH_LIMIT

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dlhub_manifest.ci.github import Publication, version_from_ref
-from dlhub_manifest.contracts import TaskInfo, TaskStatus
+from dlhub_manifest.contracts import Provenance, TaskInfo, TaskStatus
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.publish.files import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
 from dlhub_manifest.targets.base import Target
@@ -32,11 +32,10 @@ class ActionInputs:
 
 def run_action(inputs: ActionInputs, env: Mapping[str, str], progress: Progress | None = None) -> Publication:
     """Build, then (unless a dry run) publish and, with `wait`, follow the task to its end."""
-    prepared = prepare_files(inputs.path, progress=progress)
+    prepared = prepare_files(inputs.path, progress=progress, provenance=github_provenance(env))
     version = publication_version(prepared.version, inputs.version or version_from_ref(env.get("GITHUB_REF")))
     if version:
         prepared.version = version
-    prepared.document.setdefault("provenance", {}).update(github_provenance(env))
     if inputs.dry_run:
         return Publication(servable=prepared.name, version=version or "", dry_run=True)
     target = choose_target(inputs.target, env)
@@ -53,12 +52,17 @@ def publication_version(manifest: str | None, asked: str | None) -> str | None:
     return asked or manifest
 
 
-def github_provenance(env: Mapping[str, str]) -> dict[str, str]:
-    """The repository, commit and ref of the job, for the document's provenance block."""
+def github_provenance(env: Mapping[str, str]) -> Provenance:
+    """The repository, commit and ref of the job, for the document's provenance block (empty ones left out)."""
     server, repo = env.get("GITHUB_SERVER_URL", "https://github.com"), env.get("GITHUB_REPOSITORY", "")
-    fields = {"repository": f"{server}/{repo}" if repo else "", "commit": env.get("GITHUB_SHA", ""),
-              "ref": env.get("GITHUB_REF_NAME", "")}
-    return {key: value for key, value in fields.items() if value}
+    provenance: Provenance = {}
+    if repo:
+        provenance["repository"] = f"{server}/{repo}"
+    if env.get("GITHUB_SHA"):
+        provenance["commit"] = env["GITHUB_SHA"]
+    if env.get("GITHUB_REF_NAME"):
+        provenance["ref"] = env["GITHUB_REF_NAME"]
+    return provenance
 
 
 def choose_target(url: str, env: Mapping[str, str]) -> Target:
@@ -88,7 +92,7 @@ def publication(target: Target, prepared: Prepared, task_id: str, status: TaskIn
     servable = str((result["servable"] if result else None) or status.get("servable") or prepared.name)
     version = str((result["version"] if result else None) or prepared.version or "")
     messages = status.get("messages") or []
-    url = getattr(target, "url", "")
+    url = target.url or ""
     done = status["status"] == TaskStatus.SUCCEEDED
     document_url = f"{url.rstrip('/')}/servables/{servable}/versions/{version}" if url and done else ""
     return Publication(servable=servable, version=version, task_id=task_id, status=str(status["status"]),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.contracts import PublicationRequest, RepositoryRef, TaskInfo, TaskStatus
+from dlhub_manifest.contracts import Provenance, PublicationRequest, RepositoryRef, TaskInfo, TaskStatus
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
 from dlhub_manifest.manifest.load import Document
 from dlhub_manifest.package.select import FileEntry
@@ -85,20 +85,22 @@ def load_valid(path: str | Path) -> Document:
 def local_store(target: Target) -> FileStore | None:
     """For a registry on this machine: start its worker now (it loads while we hash) and return its one-pass
     file store, which hashes and stores each file in a single read; None for a remote target."""
-    warm_up = getattr(target, "warm_up", None)
-    if warm_up is not None:
-        warm_up()
-    store: FileStore | None = getattr(target, "store_file", None)
-    return store
+    local = target.local()
+    if local is None:
+        return None
+    local.warm_up()
+    return local.store_file
 
 
 def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress | None = None,
-                  use_cache: bool = True, target: Target | None = None) -> Prepared:
+                  use_cache: bool = True, target: Target | None = None,
+                  provenance: Provenance | None = None) -> Prepared:
     """Validate, build and hash a project folder's publication (the files the manifest selects).
 
     Given the `target` it is for, a registry on this machine stores new files while they are hashed (see
     `local_store`); without one (a dry run) nothing is written anywhere. `use_cache`: reuse remembered
     hashes of unchanged files and inspections of unchanged models (both are checked, see `hashcache`).
+    `provenance`: where the project comes from (repository, commit, ref), recorded in the document.
     """
     from dlhub_manifest.build import build_document
     from dlhub_manifest.package.select import select_files
@@ -108,7 +110,7 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
     store = local_store(target) if target is not None else None
     # Building waits mostly on the inspection subprocess, so it runs while this thread hashes the files.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build") as pool:
-        building = pool.submit(build_document, doc, inspect=inspect, cache=use_cache)
+        building = pool.submit(build_document, doc, inspect=inspect, cache=use_cache, provenance=provenance)
         rels = select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name)
         files = hash_files(doc.project_dir, rels, progress, use_cache, store)
         document = building.result()

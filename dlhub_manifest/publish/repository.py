@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlhub_manifest.contracts import RepositoryRef
+from dlhub_manifest.contracts import Provenance, RepositoryRef
 from dlhub_manifest.errors import InvalidManifestError
 from dlhub_manifest.manifest.load import MANIFEST_NAMES, Document, load_bytes
 from dlhub_manifest.publish.files import Prepared, Progress, hash_files
@@ -60,8 +60,11 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
         doc = _manifest_at(src, commit)
         version, version_source = _version(doc, tag)
         # `dirty` is recorded only when true: a clean tree is the norm and keeps documents as they were.
-        provenance = {"repository": _provenance_url(src), "commit": commit, "ref": tag or ref,
-                      "dirty": True if dirty else None}
+        provenance: Provenance = {"repository": _provenance_url(src), "commit": commit}
+        if tag or ref:
+            provenance["ref"] = str(tag or ref)
+        if dirty:
+            provenance["dirty"] = True
         with _checkout(src, commit) as project:
             doc.project_dir = project
             document = build_document(doc, inspect=inspect, version=version, provenance=provenance)
@@ -96,17 +99,11 @@ def _fetch_url(src: Source, target: Target | None, progress: Progress) -> str:
     """Where the registry's worker fetches the commit: the folder for a local registry, else a remote URL."""
     from dlhub_manifest.repository.urls import strip_credentials
 
-    if target is None or _on_this_machine(target):
+    if target is None or target.local() is not None:
         return src.fetch_url
     url = _origin_url(src) if src.local else src.fetch_url  # a URL given on the command line is sent as given
     progress.stage(f"the registry will fetch the commit from {strip_credentials(url)}")
     return url
-
-
-def _on_this_machine(target: Target) -> bool:
-    from dlhub_manifest.targets.local import LocalTarget
-
-    return isinstance(target, LocalTarget)
 
 
 def _origin_url(src: Source) -> str:

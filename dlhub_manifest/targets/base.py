@@ -1,7 +1,8 @@
 """`Target`: what the publish client needs from a registry, local (in-process) or remote (HTTP).
 
 Content-addressed and resumable: the client asks which blobs are missing, uploads only those, then submits
-a publication request and follows the returned task.
+a publication request and follows the returned task. What only a registry on this machine can do is
+`LocalCapable`; `Target.local()` is the one way to ask for it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,30 @@ from dlhub_manifest.registry.browse import SEARCH_LIMIT
 Progress = Callable[[int], object]
 
 
+class LocalCapable(Protocol):
+    """What only a registry on this machine can do: share the client's disk and processes."""
+
+    def warm_up(self) -> None:
+        """Start the registry's worker now, so it is ready when the task is submitted."""
+
+    def store_file(self, path: Path, progress: Progress | None = None) -> tuple[str, int]:
+        """Store a file's bytes while hashing them, in one pass; returns (sha256, size)."""
+
+
 class Target(Protocol):
     """A registry the client publishes to and looks servables up in."""
 
     @property
     def description(self) -> str:
         """Where this target is, for messages: `local registry at PATH` or the URL."""
+
+    @property
+    def url(self) -> str | None:
+        """The registry's HTTP address; None for a registry on this machine (it has none)."""
+
+    def local(self) -> LocalCapable | None:
+        """This registry's local capabilities when it is on this machine (it can read this machine's folders
+        and files directly), else None."""
 
     def missing_blobs(self, digests: Iterable[str]) -> set[str]:
         """Which of `digests` the registry does not hold yet."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +33,8 @@ class HttpTarget:
                  upload_attempts: int = 6, sleep: Callable[[float], None] | None = None,
                  credentials: Credentials | None = None) -> None:
         self.config = config
-        if credentials is not None:  # explicit credentials (login checks a token before storing it)
-            self.__dict__["credentials"] = credentials
+        self._credentials = credentials  # given: explicit (login checks a token before storing it); else resolved
+        self._client: RegistryClient | None = None
         self._timeout, self._retry_config = timeout, retry_config
         self._upload_attempts, self._sleep = upload_attempts, sleep
 
@@ -48,24 +47,34 @@ class HttpTarget:
     def url(self) -> str:
         return self.config.url
 
+    def local(self) -> None:
+        """A registry over HTTP cannot read this machine's files: nothing local to offer."""
+        return
+
     @property
     def description(self) -> str:
         """`registry at URL (name)`, for messages such as `submitted task X to the registry at ...`."""
         named = f" ({self.config.name})" if self.config.name else ""
         return f"registry at {self.config.url}{named}"
 
-    @cached_property
+    @property
     def credentials(self) -> Credentials:
-        from dlhub_manifest.credentials.login import resolve_credentials
+        """The credentials for this registry, resolved on first use (see `credentials.login`)."""
+        if self._credentials is None:
+            from dlhub_manifest.credentials.login import resolve_credentials
 
-        return resolve_credentials(self.config, self.auth_info)
+            self._credentials = resolve_credentials(self.config, self.auth_info)
+        return self._credentials
 
-    @cached_property
+    @property
     def client(self) -> RegistryClient:
-        from dlhub_manifest.targets.http_client import RegistryClient
+        """The API client, made on first use (it needs the credentials)."""
+        if self._client is None:
+            from dlhub_manifest.targets.http_client import RegistryClient
 
-        return RegistryClient(self.config.url, authorizer=self.credentials.authorizer, timeout=self._timeout,
-                              retry_config=self._retry_config)
+            self._client = RegistryClient(self.config.url, authorizer=self.credentials.authorizer,
+                                          timeout=self._timeout, retry_config=self._retry_config)
+        return self._client
 
     def auth_info(self) -> AuthInfo:
         """What the registry advertises at `/auth` (no credentials needed)."""
@@ -126,8 +135,8 @@ class HttpTarget:
             return {**self.client.whoami(), "target": self.config.url, "credentials": self.credentials.source}
 
     def close(self) -> None:
-        if "client" in self.__dict__:
-            self.client.close()
+        if self._client is not None:
+            self._client.close()
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -151,7 +160,7 @@ class HttpTarget:
                                 "that `dlhub-manifest serve` runs there and the URL is right") from e
 
     def _source(self) -> str:
-        return self.__dict__["credentials"].source if "credentials" in self.__dict__ else "none"
+        return self._credentials.source if self._credentials is not None else "none"
 
 
 def _network_reason(error: Exception) -> str:

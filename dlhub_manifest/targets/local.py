@@ -10,7 +10,7 @@ from dlhub_manifest.contracts import PublicationRequest, ServableInfo, ServableS
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
 from dlhub_manifest.registry.service import Identity, RegistryService
 from dlhub_manifest.registry.worker import spawn_worker
-from dlhub_manifest.targets.base import Progress
+from dlhub_manifest.targets.base import LocalCapable, Progress
 
 WARM_IDLE_SECONDS = 20.0
 
@@ -27,6 +27,14 @@ class LocalTarget:
     def description(self) -> str:
         return f"local registry at {self.root}"
 
+    @property
+    def url(self) -> None:
+        return None
+
+    def local(self) -> LocalCapable:
+        """This target itself: it stores files and runs its worker on this machine."""
+        return self
+
     def missing_blobs(self, digests: Iterable[str]) -> set[str]:
         return self.service.missing_blobs(digests)
 
@@ -34,7 +42,6 @@ class LocalTarget:
         with path.open("rb") as fh:
             self.service.put_blob(fh, sha256, size, progress)
 
-    # Not part of Target: what only a registry on this machine can do (see publish.local_store).
     def store_file(self, path: Path, progress: Progress | None = None) -> tuple[str, int]:
         """Store a file's bytes while hashing them, in one pass; returns (sha256, size)."""
         with path.open("rb") as fh:
