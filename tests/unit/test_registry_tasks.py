@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from dlhub_manifest.contracts import TaskStatus
 from dlhub_manifest.errors import RegistryError
 from dlhub_manifest.registry import tasks as tasks_module
 from dlhub_manifest.registry.store import MIGRATIONS, Store
-from dlhub_manifest.contracts import TaskStatus
 from dlhub_manifest.registry.tasks import MAX_ATTEMPTS, LeaseLost, TaskQueue
 
 
@@ -63,7 +63,8 @@ def test_lifecycle_queued_running_succeeded(queue: TaskQueue) -> None:
     task = queue.claim("host:1:w")
     assert task is not None and task.id == task_id and task.status == TaskStatus.RUNNING and task.attempts == 1
     assert queue.claim("host:2:w") is None  # nothing else queued
-    queue.store.write(lambda c: queue.finish(c, task_id, "host:1:w", TaskStatus.SUCCEEDED, "done", {"version": "0.1.0"}))
+    queue.store.write(lambda c: queue.finish(c, task_id, "host:1:w", TaskStatus.SUCCEEDED, "done",
+                                             {"version": "0.1.0"}))  # type: ignore[typeddict-item]
     done = queue.get(task_id)
     assert done is not None and done.status == TaskStatus.SUCCEEDED and done.result == {"version": "0.1.0"}
     assert [m["text"] for m in done.messages] == ["queued", "running", "done"]
