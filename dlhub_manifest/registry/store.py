@@ -172,9 +172,11 @@ def _retry(fn: Callable[[], T]) -> T:
     while True:
         try:
             return fn()
-        except sqlite3.OperationalError as e:
+        except sqlite3.IntegrityError:
+            raise  # a constraint the code itself broke: a bug, not the storage
+        except sqlite3.DatabaseError as e:  # OperationalError (locked, I/O, read-only) or a damaged file
             text = str(e).lower()
-            if "locked" not in text and "busy" not in text:
+            if not isinstance(e, sqlite3.OperationalError) or ("locked" not in text and "busy" not in text):
                 raise StorageError(f"registry database error: {e}; check the disk and the registry folder's "
                                    "permissions, then run `dlhub-manifest registry check`") from e
             if time.monotonic() > deadline:
