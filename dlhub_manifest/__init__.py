@@ -27,7 +27,7 @@ _API: dict[str, str] = {
     "search": "dlhub_manifest.api",
 }
 
-_SUBPACKAGES = frozenset({"api", "build", "contracts", "errors"})  # reachable as attributes before any import
+_SUBPACKAGES = frozenset({"api", "build", "errors"})  # reachable as attributes before any import
 
 __all__ = ["__version__", *_API]
 

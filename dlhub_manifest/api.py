@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from dlhub_manifest.build.document import build as build  # re-exported: part of the API
-from dlhub_manifest.contracts import ServableSummary, TaskInfo, TaskStatus
 from dlhub_manifest.errors import RegistryError, UsageError
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import ServableSummary, TaskInfo, TaskStatus
 from dlhub_manifest.targets import resolve_target
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.servable_ref import parse_servable_ref as parse_servable_ref  # re-exported: part of the API

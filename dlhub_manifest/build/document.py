@@ -14,11 +14,11 @@ from dlhub_manifest.build.dlhub_block import clean_path, dependencies, dlhub_blo
 from dlhub_manifest.build.inspect import INSPECTORS, InspectContext, Inspection
 from dlhub_manifest.build.inspect.runner import DEFAULT_TIMEOUT
 from dlhub_manifest.build.servable import incomplete, merge_methods, servable_block
-from dlhub_manifest.contracts import Provenance
 from dlhub_manifest.errors import InternalError, InvalidManifestError
 from dlhub_manifest.manifest.diagnostics import Diagnostic, Report
 from dlhub_manifest.manifest.load import Document, load_file
 from dlhub_manifest.manifest.validate import validate_document
+from dlhub_manifest.registry.contracts import Provenance
 from dlhub_manifest.util.versions import parse_version
 
 DEFAULT_VERSION = "0.0.0"

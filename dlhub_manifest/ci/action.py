@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dlhub_manifest.ci.github import Publication, version_from_ref
-from dlhub_manifest.contracts import Provenance, TaskInfo, TaskStatus
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.publish.files import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
+from dlhub_manifest.registry.contracts import Provenance, TaskInfo, TaskStatus
 from dlhub_manifest.targets.base import Target
 
 REGISTRY_ENV = "DLHUB_MANIFEST_REGISTRY"

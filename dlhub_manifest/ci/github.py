@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from dlhub_manifest.contracts import TaskStatus
 from dlhub_manifest.errors import UsageError
+from dlhub_manifest.registry.contracts import TaskStatus
 from dlhub_manifest.util.resources import manifest_schema
 
 TAG_PREFIX = "refs/tags/"

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from dlhub_manifest.contracts import TaskInfo
 from dlhub_manifest.publish.files import Progress
+from dlhub_manifest.registry.contracts import TaskInfo
 
 
 class StderrProgress(Progress):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, short, target_options
-from dlhub_manifest.contracts import TaskStatus
+from dlhub_manifest.registry.contracts import TaskStatus
 
 if TYPE_CHECKING:
     from dlhub_manifest.errors import InvalidManifestError

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, target_options
-from dlhub_manifest.contracts import TaskStatus
+from dlhub_manifest.registry.contracts import TaskStatus
 
 
 @click.command("status")

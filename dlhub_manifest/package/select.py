@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.contracts import FileRecord
 from dlhub_manifest.errors import DLHubManifestError
 from dlhub_manifest.manifest.globs import GlobSet, has_magic
 from dlhub_manifest.manifest.load import MANIFEST_NAMES
 from dlhub_manifest.manifest.paths import Kind, PathProblem, resolve_inside
 from dlhub_manifest.package.ignore import IgnoreRules
+from dlhub_manifest.registry.contracts import FileRecord
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.contracts import Provenance, PublicationRequest, RepositoryRef, TaskInfo, TaskStatus
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
 from dlhub_manifest.manifest.load import Document
 from dlhub_manifest.package.select import FileEntry
+from dlhub_manifest.registry.contracts import Provenance, PublicationRequest, RepositoryRef, TaskInfo, TaskStatus
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.humanize import human_size
 

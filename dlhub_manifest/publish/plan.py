@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from dlhub_manifest.contracts import ServableInfo
 from dlhub_manifest.errors import NotFoundError
 from dlhub_manifest.manifest.diagnostics import FieldPath, format_path
 from dlhub_manifest.publish.files import Prepared
+from dlhub_manifest.registry.contracts import ServableInfo
 from dlhub_manifest.registry.document import content_digest, content_view
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.versions import choose_version, next_version

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlhub_manifest.contracts import Provenance, RepositoryRef
 from dlhub_manifest.errors import InvalidManifestError
 from dlhub_manifest.manifest.load import MANIFEST_NAMES, Document, load_bytes
 from dlhub_manifest.publish.files import Prepared, Progress, hash_files
+from dlhub_manifest.registry.contracts import Provenance, RepositoryRef
 
 if TYPE_CHECKING:
     from git import Repo

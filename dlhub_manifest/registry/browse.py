@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dlhub_manifest.contracts import ServableSummary
 from dlhub_manifest.registry.catalog import FTS_TABLE, has_fts
+from dlhub_manifest.registry.contracts import ServableSummary
 
 # Points for a word found in a field (the best field counts); a result's score is the sum over its words.
 WEIGHTS = {"title": 6, "name": 5, "keywords": 4, "domains": 3, "creators": 2, "identifiers": 2, "description": 1}

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.contracts import TaskStatus
 from dlhub_manifest.errors import NotFoundError
 from dlhub_manifest.registry import store as q
 from dlhub_manifest.registry.blobs import BlobStore, hash_blob
+from dlhub_manifest.registry.contracts import TaskStatus
 from dlhub_manifest.registry.document import content_digest
 from dlhub_manifest.registry.store import Store
 

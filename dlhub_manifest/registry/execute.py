@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.contracts import FileRecord, RepositoryRef
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError, RegistryError
 from dlhub_manifest.registry.blobs import BlobStore
+from dlhub_manifest.registry.contracts import FileRecord, RepositoryRef
 from dlhub_manifest.registry.document import block
 from dlhub_manifest.registry.register import Registration, register
 from dlhub_manifest.registry.request import PublishRequest, parse_request

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dlhub_manifest.contracts import FileRecord, TaskResult, TaskStatus
 from dlhub_manifest.registry import store as q
+from dlhub_manifest.registry.contracts import FileRecord, TaskResult, TaskStatus
 from dlhub_manifest.registry.document import content_digest, fill_registry_fields, search_text
 from dlhub_manifest.registry.tasks import Task, TaskQueue
 from dlhub_manifest.util.humanize import human_size

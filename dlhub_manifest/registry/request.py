@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dlhub_manifest.contracts import FileRecord, PublicationRequest, RepositoryRef
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.manifest.paths import PathProblem, check_relative
 from dlhub_manifest.registry.blobs import check_digest
+from dlhub_manifest.registry.contracts import FileRecord, PublicationRequest, RepositoryRef
 from dlhub_manifest.util.versions import parse_version
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dlhub_manifest.contracts import FileRecord, PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.errors import NotFoundError, UsageError
 from dlhub_manifest.registry import browse
 from dlhub_manifest.registry import store as q
 from dlhub_manifest.registry.blobs import BlobStore, Progress, check_digest
 from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import FileRecord, PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.registry.document import visible_to
 from dlhub_manifest.registry.execute import Context
 from dlhub_manifest.registry.request import parse_request, to_json

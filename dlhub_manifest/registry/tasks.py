@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.contracts import PublicationRequest, TaskInfo, TaskMessage, TaskResult, TaskStatus
 from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.registry.contracts import PublicationRequest, TaskInfo, TaskMessage, TaskResult, TaskStatus
 from dlhub_manifest.registry.store import Store, dumps, loads
 
 MAX_ATTEMPTS = 3

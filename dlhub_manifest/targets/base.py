@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from dlhub_manifest.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 
 Progress = Callable[[int], object]
 

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlhub_manifest.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.credentials.userconfig import TargetConfig, resolve_target_config
 from dlhub_manifest.errors import RegistryError, Unauthenticated
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 
 if TYPE_CHECKING:
     from globus_sdk.transport import RetryConfig
@@ -49,7 +49,6 @@ class HttpTarget:
 
     def local(self) -> None:
         """A registry over HTTP cannot read this machine's files: nothing local to offer."""
-        return
 
     @property
     def description(self) -> str:

@@ -18,8 +18,8 @@ import globus_sdk
 from globus_sdk.transport import RequestsTransport, RetryCheckResult, RetryConfig, RetryContext
 from globus_sdk.transport.representation_providers import RequestsRepresentationProvider
 
-from dlhub_manifest.contracts import PublicationRequest, SearchResults, ServableInfo, ServablePage, TaskInfo
 from dlhub_manifest.errors import DLHubManifestError, RegistryUnavailable, kind_for_answer, kind_of
+from dlhub_manifest.registry.contracts import PublicationRequest, SearchResults, ServableInfo, ServablePage, TaskInfo
 
 Progress = Callable[[int], object]
 CHUNK = 1 << 20  # 1 MiB reads: few syscalls and Python iterations per GiB on loopback

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo, TaskStatus
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo, TaskStatus
 from dlhub_manifest.registry.service import Identity, RegistryService
 from dlhub_manifest.registry.worker import spawn_worker
 from dlhub_manifest.targets.base import LocalCapable, Progress

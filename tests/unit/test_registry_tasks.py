@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dlhub_manifest.contracts import TaskStatus
 from dlhub_manifest.errors import RegistryError
 from dlhub_manifest.registry import tasks as tasks_module
+from dlhub_manifest.registry.contracts import TaskStatus
 from dlhub_manifest.registry.store import MIGRATIONS, Store
 from dlhub_manifest.registry.tasks import MAX_ATTEMPTS, LeaseLost, TaskQueue
 
