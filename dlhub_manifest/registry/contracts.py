@@ -105,8 +105,8 @@ class Provenance(TypedDict, total=False):
     dirty: bool
 
 
-class ServableInfo(TypedDict):
-    """One published version of a servable, with its document, file index and provenance, and every version."""
+class ServableVersion(TypedDict):
+    """Which version of which servable: `OWNER/NAME`, this version, the latest one, every one, when published."""
 
     servable: str
     owner: str
@@ -115,6 +115,11 @@ class ServableInfo(TypedDict):
     latest: str
     versions: list[str]
     published_at: float
+
+
+class ServableInfo(ServableVersion):
+    """One published version of a servable, with its document, file index and provenance."""
+
     files: list[FileRecord]
     document: dict[str, Any]
     provenance: dict[str, Any]
@@ -122,16 +127,9 @@ class ServableInfo(TypedDict):
     task_id: str
 
 
-class ServableSummary(TypedDict):
+class ServableSummary(ServableVersion):
     """A servable in a listing or search result: its latest version and what listings show of it."""
 
-    servable: str
-    owner: str
-    name: str
-    version: str
-    latest: str
-    versions: list[str]
-    published_at: float
     title: str | None
     description: str | None
     creators: list[str]
