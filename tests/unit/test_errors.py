@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import pkgutil
 
 import pytest
@@ -82,3 +83,11 @@ def test_wire_fields_round_trip() -> None:
     assert isinstance(again, OffsetMismatch) and again.offset == 4096 and str(again) == str(offset)
     invalid = InvalidManifestError.from_wire("dlhub.yaml:3: bad", {"diagnostics": ["dlhub.yaml:3: bad"]})
     assert isinstance(invalid, InvalidManifestError) and str(invalid) == "dlhub.yaml:3: bad"
+
+
+def test_the_api_document_lists_every_code_with_its_status() -> None:
+    from dlhub_manifest.util.resources import data_dir
+
+    text = (data_dir("schemas") / "registry-openapi.json").read_text(encoding="utf-8")
+    described = json.loads(text)["components"]["schemas"]["Error"]["properties"]["code"]["description"]
+    assert all(f"{kind.code} ({kind.status})" in described for kind in ERRORS)
