@@ -155,9 +155,10 @@ def kind_of(error: DLHubManifestError) -> ErrorKind:
 
 
 def kind_for_answer(code: str | None, status: int) -> ErrorKind:
-    """The row an HTTP error answer stands for: by its `code`, else the first row with its status, else a
-    server fault (5xx: `StorageError`) or a refusal (4xx: `RegistryError`)."""
+    """The row an HTTP error answer stands for: by its `code`; else the most general row with its status (an
+    unknown 409 is a conflict, not a resume offset); else a server fault (5xx: `StorageError`) or a refusal
+    (4xx: `RegistryError`)."""
     if code in _BY_CODE:
         return _BY_CODE[code]
-    by_status = next((kind for kind in ERRORS if kind.status == status), None)
-    return by_status or kind_of(StorageError("") if status >= 500 else RegistryError(""))
+    same_status = [kind for kind in ERRORS if kind.status == status]
+    return same_status[-1] if same_status else kind_of(StorageError("") if status >= 500 else RegistryError(""))

@@ -67,8 +67,10 @@ def test_exit_codes_come_from_the_table() -> None:
 
 
 @pytest.mark.parametrize(("code", "status", "expected"), [
-    ("something_new", 400, RegistryError),  # an unknown code: by status
+    ("something_new", 400, DLHubManifestError),  # an unknown code: the most general class with its status
+    ("upload_in_progress", 409, errors.ConflictError),
     (None, 404, errors.NotFoundError),
+    (None, 503, errors.RegistryUnavailable),
     (None, 502, StorageError),  # a proxy's error page: a server fault, exit 1
     (None, 418, RegistryError),
 ])
