@@ -1,6 +1,7 @@
 """dlhub-manifest: validate, build, publish and track DLHub servables from one dlhub.yaml.
 
-The public API is imported lazily so that `import dlhub_manifest` (and the CLI) starts fast.
+The public API is imported lazily so that `import dlhub_manifest` (and the CLI) starts fast. Building is
+`dlhub_manifest.build.build(path)` (also `dlhub_manifest.api.build`): `dlhub_manifest.build` is the package.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ __version__ = "0.1.0"
 _API: dict[str, str] = {
     "validate_path": "dlhub_manifest.manifest.validate",
     "load_file": "dlhub_manifest.manifest.load",
-    "build": "dlhub_manifest.build",
     "Diagnostic": "dlhub_manifest.manifest.diagnostics",
     "DLHubManifestError": "dlhub_manifest.errors",
     "publish_servable": "dlhub_manifest.api",
@@ -27,10 +27,14 @@ _API: dict[str, str] = {
     "search": "dlhub_manifest.api",
 }
 
+_SUBPACKAGES = frozenset({"api", "build", "errors"})  # reachable as attributes before any import
+
 __all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return import_module(f"{__name__}.{name}")
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'dlhub_manifest' has no attribute {name!r}")

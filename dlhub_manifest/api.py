@@ -8,8 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.build.document import build as build  # re-exported: part of the API
 from dlhub_manifest.errors import RegistryError, UsageError
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import ServableSummary, TaskInfo, TaskStatus
 from dlhub_manifest.targets import resolve_target
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.servable_ref import parse_servable_ref as parse_servable_ref  # re-exported: part of the API
@@ -54,12 +56,12 @@ def _maybe_wait(target: Target, task_id: str, wait: bool, timeout: float | None)
         from dlhub_manifest.publish.files import wait_for_task
 
         status = wait_for_task(target, task_id, timeout=timeout)
-        if status["status"] == "failed":
+        if status["status"] == TaskStatus.FAILED:
             raise RegistryError(f"task {task_id} failed: {status['messages'][-1]['text']}")
     return task_id
 
 
-def get_task_status(task_id: str, *, registry: str | Path | None = None, target: str | None = None) -> dict[str, Any]:
+def get_task_status(task_id: str, *, registry: str | Path | None = None, target: str | None = None) -> TaskInfo:
     """The task's status (`queued`, `running`, `succeeded`, `failed`), messages and result."""
     return _target(registry, target).task(task_id)
 
@@ -147,7 +149,7 @@ def describe_methods(name: str, method: str | None = None, *, registry: str | Pa
 
 
 def search(query: str, *, limit: int = SEARCH_LIMIT, registry: str | Path | None = None,
-           target: str | None = None) -> list[dict[str, Any]]:
+           target: str | None = None) -> list[ServableSummary]:
     """The best `limit` servables whose title, name, description, creators, keywords or DOIs mention every word
     of `query`, best first."""
     return _target(registry, target).search(query, limit)

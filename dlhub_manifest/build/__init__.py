@@ -6,10 +6,7 @@ canonical bytes of `dlhub.json`; `check_document` re-validates a document agains
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,16 +27,3 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(import_module(module, __name__), name)
-
-
-class _CallableModule(ModuleType):
-    """Importing this package sets `dlhub_manifest.build` to the package, shadowing the lazy API function of the
-    same name; making the package callable keeps `dlhub_manifest.build(path)` working either way."""
-
-    def __call__(self, path: str | Path, **kwargs: Any) -> dict[str, Any]:
-        from dlhub_manifest.build.document import build
-
-        return build(path, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

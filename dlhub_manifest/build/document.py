@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dlhub_manifest import __version__
 from dlhub_manifest.build.check import check_document
@@ -18,6 +18,7 @@ from dlhub_manifest.errors import InternalError, InvalidManifestError
 from dlhub_manifest.manifest.diagnostics import Diagnostic, Report
 from dlhub_manifest.manifest.load import Document, load_file
 from dlhub_manifest.manifest.validate import validate_document
+from dlhub_manifest.registry.contracts import Provenance
 from dlhub_manifest.util.versions import parse_version
 
 DEFAULT_VERSION = "0.0.0"
@@ -29,7 +30,7 @@ class BuildOptions:
 
     inspect: bool = True
     version: str | None = None
-    provenance: dict[str, Any] | None = None
+    provenance: Provenance | None = None
     timeout: float = DEFAULT_TIMEOUT
     leave_out: Sequence[str] = field(default_factory=tuple)
     cache: bool = False  # reuse inspection results remembered for unchanged inputs
@@ -103,15 +104,15 @@ def _files(doc: Document, inspection: Inspection, leave_out: Sequence[str]) -> t
     return roles, problems
 
 
-def provenance(extra: dict[str, Any] | None) -> dict[str, Any]:
+def provenance(extra: Provenance | None) -> Provenance:
     """Which tool built the document, plus the caller's repository/commit/ref; empty values are dropped."""
     block: dict[str, Any] = {"tool": f"dlhub-manifest {__version__}"}
     block.update({k: v for k, v in (extra or {}).items() if v not in (None, "")})
-    return block
+    return cast(Provenance, block)
 
 
 def build_document(doc: Document, *, inspect: bool = True, version: str | None = None,
-                   provenance: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
+                   provenance: Provenance | None = None, timeout: float = DEFAULT_TIMEOUT,
                    leave_out: Sequence[str] = (), cache: bool = False) -> dict[str, Any]:
     """The DLHub servable document for a loaded manifest; raises InvalidManifestError with every problem.
 
@@ -125,7 +126,7 @@ def build_document(doc: Document, *, inspect: bool = True, version: str | None =
 
 
 def build(path: str | Path, *, inspect: bool = True, version: str | None = None,
-          provenance: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
+          provenance: Provenance | None = None, timeout: float = DEFAULT_TIMEOUT,
           leave_out: Sequence[str] = ()) -> dict[str, Any]:
     """Validate and build the manifest at `path` (a dlhub.yaml or its directory); raises InvalidManifestError."""
     options = BuildOptions(inspect, version, provenance, timeout, tuple(leave_out))

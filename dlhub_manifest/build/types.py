@@ -11,6 +11,8 @@ import types
 import typing
 from typing import Any
 
+from dlhub_manifest.errors import InputError
+
 Argument = dict[str, Any]
 
 _SCALARS: dict[Any, str] = {
@@ -20,7 +22,7 @@ _SCALARS: dict[Any, str] = {
 _SEQUENCES = {list, tuple, dict, set, frozenset}
 
 
-class HintProblem(ValueError):
+class HintProblem(InputError):
     """A type hint that cannot become a DLHub argument; the message says what to write instead."""
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from dlhub_manifest.ci.github import Publication, version_from_ref
 from dlhub_manifest.ci.oidc import use_trusted_publishing
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.publish.files import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
+from dlhub_manifest.registry.contracts import Provenance, TaskInfo, TaskStatus
 from dlhub_manifest.targets.base import Target
 
 REGISTRY_ENV = "DLHUB_MANIFEST_REGISTRY"
@@ -34,11 +34,10 @@ class ActionInputs:
 
 def run_action(inputs: ActionInputs, env: Mapping[str, str], progress: Progress | None = None) -> Publication:
     """Build, then (unless a dry run) publish and, with `wait`, follow the task to its end."""
-    prepared = prepare_files(inputs.path, progress=progress)
+    prepared = prepare_files(inputs.path, progress=progress, provenance=github_provenance(env))
     version = publication_version(prepared.version, inputs.version or version_from_ref(env.get("GITHUB_REF")))
     if version:
         prepared.version = version
-    prepared.document.setdefault("provenance", {}).update(github_provenance(env))
     if inputs.dry_run:
         return Publication(servable=prepared.name, version=version or "", dry_run=True)
     if use_trusted_publishing(env, inputs.audience) and progress is not None:
@@ -57,12 +56,17 @@ def publication_version(manifest: str | None, asked: str | None) -> str | None:
     return asked or manifest
 
 
-def github_provenance(env: Mapping[str, str]) -> dict[str, str]:
-    """The repository, commit and ref of the job, for the document's provenance block."""
+def github_provenance(env: Mapping[str, str]) -> Provenance:
+    """The repository, commit and ref of the job, for the document's provenance block (empty ones left out)."""
     server, repo = env.get("GITHUB_SERVER_URL", "https://github.com"), env.get("GITHUB_REPOSITORY", "")
-    fields = {"repository": f"{server}/{repo}" if repo else "", "commit": env.get("GITHUB_SHA", ""),
-              "ref": env.get("GITHUB_REF_NAME", "")}
-    return {key: value for key, value in fields.items() if value}
+    provenance: Provenance = {}
+    if repo:
+        provenance["repository"] = f"{server}/{repo}"
+    if env.get("GITHUB_SHA"):
+        provenance["commit"] = env["GITHUB_SHA"]
+    if env.get("GITHUB_REF_NAME"):
+        provenance["ref"] = env["GITHUB_REF_NAME"]
+    return provenance
 
 
 def choose_target(url: str, env: Mapping[str, str]) -> Target:
@@ -75,7 +79,7 @@ def choose_target(url: str, env: Mapping[str, str]) -> Target:
     return resolve_target(registry=None if url else env[REGISTRY_ENV], target=url or None)
 
 
-def follow(target: Target, task_id: str, inputs: ActionInputs) -> tuple[dict[str, Any], bool]:
+def follow(target: Target, task_id: str, inputs: ActionInputs) -> tuple[TaskInfo, bool]:
     """The task's final status (or its current one without `wait`), and whether waiting ran out of time."""
     if not inputs.wait:
         return target.task(task_id), False
@@ -85,15 +89,15 @@ def follow(target: Target, task_id: str, inputs: ActionInputs) -> tuple[dict[str
         return target.task(task_id), True
 
 
-def publication(target: Target, prepared: Prepared, task_id: str, status: dict[str, Any],
+def publication(target: Target, prepared: Prepared, task_id: str, status: TaskInfo,
                 timed_out: bool) -> Publication:
     """What to report about a submitted task."""
-    result = status.get("result") or {}
-    servable = str(result.get("servable") or status.get("servable") or prepared.name)
-    version = str(result.get("version") or prepared.version or "")
+    result = status.get("result")
+    servable = str((result["servable"] if result else None) or status.get("servable") or prepared.name)
+    version = str((result["version"] if result else None) or prepared.version or "")
     messages = status.get("messages") or []
-    url = getattr(target, "url", "")
-    done = status["status"] == "succeeded"
+    url = target.url or ""
+    done = status["status"] == TaskStatus.SUCCEEDED
     document_url = f"{url.rstrip('/')}/servables/{servable}/versions/{version}" if url and done else ""
     return Publication(servable=servable, version=version, task_id=task_id, status=str(status["status"]),
                        document_url=document_url, target=target.description, timed_out=timed_out,

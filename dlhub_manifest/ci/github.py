@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from dlhub_manifest.errors import UsageError
+from dlhub_manifest.registry.contracts import TaskStatus
 from dlhub_manifest.util.resources import manifest_schema
 
 TAG_PREFIX = "refs/tags/"
@@ -86,7 +87,7 @@ class Publication:
     @property
     def ok(self) -> bool:
         """False when the task failed or waiting for it ran out of time (the job must fail)."""
-        return not self.timed_out and self.status != "failed"
+        return not self.timed_out and self.status != TaskStatus.FAILED
 
     def headline(self) -> str:
         """One line for the log."""
@@ -114,7 +115,7 @@ class Publication:
             rows.append(("registry", self.target))
         if self.document_url:
             rows.append(("document", f"[{self.document_url}]({self.document_url})"))
-        elif self.status == "succeeded":
+        elif self.status == TaskStatus.SUCCEEDED:
             rows.append(("document", f"`dlhub-manifest show {self.servable}@{self.version}`"))
         table = "\n".join(f"| {key} | {value} |" for key, value in rows)
         return f"### dlhub-manifest: {heading}\n\n| | |\n|---|---|\n{table}\n\n"

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from dlhub_manifest.publish.files import Progress
+from dlhub_manifest.registry.contracts import TaskInfo
 
 
 class StderrProgress(Progress):
@@ -43,7 +44,7 @@ class MessagePrinter:
         self.quiet = quiet
         self.seen = 0
 
-    def __call__(self, status: dict[str, Any]) -> None:
+    def __call__(self, status: TaskInfo) -> None:
         messages = status.get("messages") or []
         for message in messages[self.seen:]:
             if not self.quiet:

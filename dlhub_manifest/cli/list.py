@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, target_options
+from dlhub_manifest.registry.contracts import ServableSummary
 
 
 @click.command("list")
@@ -26,7 +26,7 @@ def list_command(registry: Path | None, target: str | None, fmt: str) -> int:
     return 0
 
 
-def table(items: list[dict[str, Any]]) -> list[str]:
+def table(items: list[ServableSummary]) -> list[str]:
     """Servable summaries as aligned text rows (shared with `search`)."""
     width = max(len(i["servable"]) for i in items)
     return [f"{i['servable']:<{width}}  {i['latest']:<10}  {len(i['versions'])} version(s)  {i.get('title') or ''}"

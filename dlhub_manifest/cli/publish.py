@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, short, target_options
+from dlhub_manifest.registry.contracts import TaskStatus
 
 if TYPE_CHECKING:
     from dlhub_manifest.errors import InvalidManifestError
@@ -65,7 +66,7 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
         click.echo(f"task {task_id}")
     if not (sys.stdout.isatty() if wait is None else wait):
         if fmt == "json":
-            echo_json({"task_id": task_id, "status": "queued"})
+            echo_json({"task_id": task_id, "status": TaskStatus.QUEUED.value})
         return 0
     return follow(chosen, task_id, timeout, fmt)
 
@@ -104,7 +105,7 @@ def follow(target: Target, task_id: str, timeout: float | None, fmt: str) -> int
     else:
         last = status["messages"][-1]["text"] if status.get("messages") else ""
         click.echo(f"{status['status']}: {last}")
-    return 0 if status["status"] == "succeeded" else 1
+    return 0 if status["status"] == TaskStatus.SUCCEEDED else 1
 
 
 def _show_plan(target: Target, prepared: Prepared, fmt: str) -> int:

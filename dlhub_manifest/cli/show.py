@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, short, target_options
+from dlhub_manifest.registry.contracts import ServableInfo
 
 
 @click.command("show")
@@ -35,7 +35,7 @@ def show_command(servable: str, registry: Path | None, target: str | None, fmt: 
     return 0
 
 
-def render(found: dict[str, Any]) -> list[str]:
+def render(found: ServableInfo) -> list[str]:
     """A version as text: summary, versions, provenance, methods and files."""
     from dlhub_manifest.registry.document import summary
     from dlhub_manifest.util.humanize import human_size

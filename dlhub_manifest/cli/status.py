@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dlhub_manifest.cli._registry_opts import echo_json, format_option, get_target, target_options
+from dlhub_manifest.registry.contracts import TaskStatus
 
 
 @click.command("status")
@@ -37,4 +38,4 @@ def status_command(task_id: str, wait: bool, timeout: float | None, registry: Pa
                    + (f" ({status['servable']})" if status.get("servable") else ""))
         for message in status.get("messages") or []:
             click.echo(f"  {message.get('level', 'info')}: {message.get('text', '')}")
-    return 1 if status["status"] == "failed" else 0
+    return 1 if status["status"] == TaskStatus.FAILED else 0

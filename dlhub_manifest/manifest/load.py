@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from dlhub_manifest.errors import InvalidManifestError
 from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath
 
 MAX_BYTES = 1024 * 1024
@@ -72,11 +73,11 @@ def clip(text: str) -> str:
     return f"{text[:keep]} ... {text[-keep:]}"
 
 
-class LoadFailed(Exception):
-    """Internal: loading stopped at a located problem."""
+class LoadFailed(InvalidManifestError):
+    """Loading stopped at a located problem (returned as a diagnostic by `load_bytes`)."""
 
     def __init__(self, diag: Diagnostic) -> None:
-        super().__init__(diag.message)
+        super().__init__([diag], diag.message)
         self.diagnostic = diag
 
 

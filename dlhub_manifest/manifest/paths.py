@@ -7,10 +7,12 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from dlhub_manifest.errors import InputError
+
 Kind = Literal["file", "dir", "any"]
 
 
-class PathProblem(ValueError):
+class PathProblem(InputError):
     """A manifest path that is unsafe or unusable; the message says which and why."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from numbers import Number
 from typing import Any
 
+from dlhub_manifest.errors import InternalError
+
 Check = Callable[[Any], bool]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -21,7 +23,7 @@ _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "$comment", "title", "descr
                           "deprecated", "readOnly", "writeOnly"})
 
 
-class Unsupported(Exception):
+class Unsupported(InternalError):
     """The schema uses something this compiler does not implement; use jsonschema alone."""
 
 

@@ -19,6 +19,7 @@ from dlhub_manifest.manifest.globs import GlobSet, has_magic
 from dlhub_manifest.manifest.load import MANIFEST_NAMES
 from dlhub_manifest.manifest.paths import Kind, PathProblem, resolve_inside
 from dlhub_manifest.package.ignore import IgnoreRules
+from dlhub_manifest.registry.contracts import FileRecord
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20
@@ -42,6 +43,10 @@ class FileEntry:
     size: int
     sha256: str
     mode: int
+
+    def record(self) -> FileRecord:
+        """This file as a publication request lists it."""
+        return {"path": self.path, "sha256": self.sha256, "size": self.size, "mode": self.mode}
 
 
 @dataclass

@@ -18,10 +18,10 @@ from typing import Any
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
 from dlhub_manifest.manifest.load import Document
 from dlhub_manifest.package.select import FileEntry
+from dlhub_manifest.registry.contracts import Provenance, PublicationRequest, RepositoryRef, TaskInfo, TaskStatus
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.humanize import human_size
 
-DONE = ("succeeded", "failed")
 # A local task often settles within milliseconds of its submission: look soon, then back off.
 FIRST_POLL_SECONDS = 0.002
 LAST_POLL_SECONDS = 0.5
@@ -57,19 +57,18 @@ class Prepared:
     project: Path | None
     files: list[FileEntry] = field(default_factory=list)
     version: str | None = None
-    repository: dict[str, str] | None = None
+    repository: RepositoryRef | None = None
     version_source: str = ""  # where `version` came from: "manifest", "tag v1.2.0"; empty when the registry picks
 
-    def request(self) -> dict[str, Any]:
+    def request(self) -> PublicationRequest:
         """The publication request for `Target.publish`; the idempotency key makes a retried submit safe."""
-        req: dict[str, Any] = {"document": self.document, "idempotency_key": str(uuid.uuid4())}
+        req: PublicationRequest = {"document": self.document, "idempotency_key": str(uuid.uuid4())}
         if self.version:
             req["version"] = self.version
         if self.repository:
             req["repository"] = self.repository
         else:
-            req["files"] = [{"path": f.path, "sha256": f.sha256, "size": f.size, "mode": f.mode}
-                            for f in self.files]
+            req["files"] = [f.record() for f in self.files]
         return req
 
 
@@ -86,20 +85,22 @@ def load_valid(path: str | Path) -> Document:
 def local_store(target: Target) -> FileStore | None:
     """For a registry on this machine: start its worker now (it loads while we hash) and return its one-pass
     file store, which hashes and stores each file in a single read; None for a remote target."""
-    warm_up = getattr(target, "warm_up", None)
-    if warm_up is not None:
-        warm_up()
-    store: FileStore | None = getattr(target, "store_file", None)
-    return store
+    local = target.local()
+    if local is None:
+        return None
+    local.warm_up()
+    return local.store_file
 
 
 def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress | None = None,
-                  use_cache: bool = True, target: Target | None = None) -> Prepared:
+                  use_cache: bool = True, target: Target | None = None,
+                  provenance: Provenance | None = None) -> Prepared:
     """Validate, build and hash a project folder's publication (the files the manifest selects).
 
     Given the `target` it is for, a registry on this machine stores new files while they are hashed (see
     `local_store`); without one (a dry run) nothing is written anywhere. `use_cache`: reuse remembered
     hashes of unchanged files and inspections of unchanged models (both are checked, see `hashcache`).
+    `provenance`: where the project comes from (repository, commit, ref), recorded in the document.
     """
     from dlhub_manifest.build import build_document
     from dlhub_manifest.package.select import select_files
@@ -109,7 +110,7 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
     store = local_store(target) if target is not None else None
     # Building waits mostly on the inspection subprocess, so it runs while this thread hashes the files.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="build") as pool:
-        building = pool.submit(build_document, doc, inspect=inspect, cache=use_cache)
+        building = pool.submit(build_document, doc, inspect=inspect, cache=use_cache, provenance=provenance)
         rels = select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name)
         files = hash_files(doc.project_dir, rels, progress, use_cache, store)
         document = building.result()
@@ -213,7 +214,7 @@ def submit(target: Target, prepared: Prepared, progress: Progress | None = None)
 
 
 def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
-                  on_update: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
+                  on_update: Callable[[TaskInfo], object] | None = None) -> TaskInfo:
     """Poll the task until it succeeds or fails (`on_update(status)` after each poll); TaskTimeout after `timeout`."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = FIRST_POLL_SECONDS
@@ -221,7 +222,7 @@ def wait_for_task(target: Target, task_id: str, *, timeout: float | None = None,
         status = target.task(task_id)
         if on_update is not None:
             on_update(status)
-        if status["status"] in DONE:
+        if TaskStatus(status["status"]).done:
             return status
         if deadline is not None and time.monotonic() >= deadline:
             raise TaskTimeout(f"task {task_id} is still {status['status']} after {timeout:g} s; it goes on: follow "

@@ -12,6 +12,7 @@ from typing import Any
 from dlhub_manifest.errors import NotFoundError
 from dlhub_manifest.manifest.diagnostics import FieldPath, format_path
 from dlhub_manifest.publish.files import Prepared
+from dlhub_manifest.registry.contracts import ServableInfo
 from dlhub_manifest.registry.document import content_digest, content_view
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.versions import choose_version, next_version
@@ -83,7 +84,7 @@ def make_plan(target: Target, prepared: Prepared) -> Plan:
     return plan
 
 
-def _digests(target: Target, owner: str, prepared: Prepared, latest: dict[str, Any] | None) -> dict[str, str]:
+def _digests(target: Target, owner: str, prepared: Prepared, latest: ServableInfo | None) -> dict[str, str]:
     """Published version → content digest, as far as the decision needs (the latest and the one asked for)."""
     if latest is None:
         return {}
@@ -95,7 +96,7 @@ def _digests(target: Target, owner: str, prepared: Prepared, latest: dict[str, A
     return published
 
 
-def _get(target: Target, owner: str, name: str, version: str | None) -> dict[str, Any] | None:
+def _get(target: Target, owner: str, name: str, version: str | None) -> ServableInfo | None:
     try:
         return target.get_servable(owner, name, version)
     except NotFoundError:

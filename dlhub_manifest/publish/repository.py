@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from dlhub_manifest.errors import InvalidManifestError
 from dlhub_manifest.manifest.load import MANIFEST_NAMES, Document, load_bytes
 from dlhub_manifest.publish.files import Prepared, Progress, hash_files
+from dlhub_manifest.registry.contracts import Provenance, RepositoryRef
 
 if TYPE_CHECKING:
     from git import Repo
@@ -61,14 +62,20 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
         # `dirty` is recorded only when true: a clean tree is the norm and keeps documents as they were.
         # a registry elsewhere records the URL it fetches; a local one the canonical origin (it reads the folder)
         shown = fetch_url if fetch_url != src.fetch_url else _provenance_url(src)
-        provenance = {"repository": shown, "commit": commit, "ref": tag or ref,
-                      "dirty": True if dirty else None}
+        provenance: Provenance = {"repository": shown, "commit": commit}
+        if tag or ref:
+            provenance["ref"] = str(tag or ref)
+        if dirty:
+            provenance["dirty"] = True
         with _checkout(src, commit) as project:
             doc.project_dir = project
             document = build_document(doc, inspect=inspect, version=version, provenance=provenance)
             files = _files_at(project, doc.data, progress) if with_files else []
-    repository = {"url": fetch_url, "commit": commit, **({"ref": tag or ref} if tag or ref else {}),
-                  **({"path": src.subdir} if src.subdir else {})}
+    repository: RepositoryRef = {"url": fetch_url, "commit": commit}
+    if tag or ref:
+        repository["ref"] = str(tag or ref)
+    if src.subdir:
+        repository["path"] = src.subdir
     return Prepared(document, str(doc.data["name"]), None, files, version, repository, version_source)
 
 
@@ -94,18 +101,12 @@ def _fetch_url(src: Source, target: Target | None, progress: Progress) -> str:
     """Where the registry's worker fetches the commit: the folder for a local registry, else a remote URL."""
     from dlhub_manifest.repository.urls import as_sent
 
-    if target is None or _on_this_machine(target):
+    if target is None or target.local() is not None:
         return src.fetch_url
     # the URL as configured (or given on the command line), credentials removed: exactly what will be fetched
     url = _origin_url(src) if src.local else as_sent(src.fetch_url)
     progress.stage(f"the registry will fetch the commit from {url}")  # no password: `as_sent` removed it
     return url
-
-
-def _on_this_machine(target: Target) -> bool:
-    from dlhub_manifest.targets.local import LocalTarget
-
-    return isinstance(target, LocalTarget)
 
 
 def _origin_url(src: Source) -> str:

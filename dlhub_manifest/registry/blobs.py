@@ -1,7 +1,7 @@
 """Content-addressed blob store: `blobs/ab/abcdef...` named by the sha256 of the bytes they hold.
 
-Bytes are hashed as they are written to a temp file (a regular file with O_DIRECT where the disk allows, see
-`filecopy`), checked against the announced digest and size, fsynced and renamed into place, so a blob exists
+Bytes are hashed as they are written to a temp file (with O_DIRECT where the disk allows, see `hashcopy`),
+checked against the announced digest and size, fsynced and renamed into place, so a blob exists
 only complete and correct. Blobs are never modified.
 """
 
@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import os
 import re
-import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,11 +18,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dlhub_manifest.errors import RegistryError, UsageError
-from dlhub_manifest.registry.writer import BackgroundWriter
+from dlhub_manifest.registry.hashcopy import copy_hashing
 from dlhub_manifest.util.fsutil import fsync_dir
 
 CHUNK = 1 << 20
-THREADED_BYTES = 8 << 20  # below this a writer thread costs more than it saves
 BLOB_MODE = 0o444
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 Progress = Callable[[int], object]
@@ -151,56 +149,9 @@ def hash_blob(path: Path) -> str:
 
 
 def _fill(stream: BinaryIO, out: BinaryIO, limit: int | None, progress: Progress | None) -> tuple[str, int]:
-    """Copy `stream` into the empty temp file `out` while hashing the copy (at most `limit + 1` bytes).
-
-    A regular file goes through `filecopy` (large buffers, O_DIRECT writes from a second thread); any other
-    stream (an HTTP upload) through overlapped buffered writes.
-    """
-    src = _regular_fd(stream)
-    if src is None:
-        return _copy_hashing(stream, out, limit, progress)
-    from dlhub_manifest.registry.filecopy import copy_hashing_file
-
-    return copy_hashing_file(src, out.fileno(), offset=stream.tell(), progress=progress,
-                             limit=None if limit is None else limit + 1)
-
-
-def _regular_fd(stream: BinaryIO) -> int | None:
-    """The descriptor of `stream` when it is a regular file, else None."""
-    try:
-        fd = stream.fileno()
-        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
-    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
-        return None
-
-
-def _copy_hashing(stream: BinaryIO, out: BinaryIO, limit: int | None,
-                  progress: Progress | None) -> tuple[str, int]:
-    """Copy the stream (at most `limit + 1` bytes: one more reveals an over-long upload) while hashing it.
-
-    Large copies write from a second thread, so hashing one chunk overlaps with writing the previous one.
-    """
-    expected = limit if limit is not None else _size_hint(stream)
-    digest = hashlib.sha256()
-    written = 0
-    with BackgroundWriter(out) if expected >= THREADED_BYTES else contextlib.nullcontext(out) as sink:
-        while limit is None or written <= limit:
-            chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit + 1 - written))
-            if not chunk:
-                break
-            sink.write(chunk)
-            digest.update(chunk)
-            written += len(chunk)
-            if progress is not None:
-                progress(len(chunk))
-    return digest.hexdigest(), written
-
-
-def _size_hint(stream: BinaryIO) -> int:
-    try:
-        return os.fstat(stream.fileno()).st_size
-    except (OSError, AttributeError, ValueError):
-        return 0
+    """Copy `stream` into the empty temp file `out` while hashing the copy (at most `limit + 1` bytes: one more
+    reveals an over-long upload); see `hashcopy`."""
+    return copy_hashing(stream, out.fileno(), limit=None if limit is None else limit + 1, progress=progress)
 
 
 def _check(sha256: str, size: int, actual: str, written: int) -> None:

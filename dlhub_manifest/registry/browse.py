@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlhub_manifest.registry.catalog import FTS_TABLE, has_fts
+from dlhub_manifest.registry.contracts import ServableSummary
 
 # Points for a word found in a field (the best field counts); a result's score is the sum over its words.
 WEIGHTS = {"title": 6, "name": 5, "keywords": 4, "domains": 3, "creators": 2, "identifiers": 2, "description": 1}
@@ -46,7 +47,7 @@ class Listing:
     texts: list[str]
     next: str | None = None
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self) -> list[ServableSummary]:
         """The summaries as dicts."""
         return [json.loads(t) for t in self.texts]
 

@@ -17,9 +17,9 @@ from typing import Any
 from dlhub_manifest.errors import NotFoundError
 from dlhub_manifest.registry import store as q
 from dlhub_manifest.registry.blobs import BlobStore, hash_blob
+from dlhub_manifest.registry.contracts import TaskStatus
 from dlhub_manifest.registry.document import content_digest
 from dlhub_manifest.registry.store import Store
-from dlhub_manifest.registry.tasks import RUNNING, SUCCEEDED
 
 
 @dataclass
@@ -114,9 +114,9 @@ def _check_document(row: sqlite3.Row, label: str, files: list[dict[str, Any]], r
 def _check_tasks(conn: sqlite3.Connection, report: CheckReport) -> None:
     for row in conn.execute("SELECT t.id FROM tasks t WHERE t.status = ? AND json_extract(t.result, "
                             "'$.already_published') = 0 AND NOT EXISTS (SELECT 1 FROM versions v WHERE "
-                            "v.task_id = t.id)", (SUCCEEDED,)):
+                            "v.task_id = t.id)", (TaskStatus.SUCCEEDED,)):
         report.errors.append(f"task {row[0]} succeeded but its version is missing")
-    running = conn.execute("SELECT COUNT(*) FROM tasks WHERE status = ?", (RUNNING,)).fetchone()[0]
+    running = conn.execute("SELECT COUNT(*) FROM tasks WHERE status = ?", (TaskStatus.RUNNING,)).fetchone()[0]
     if running:
         report.warnings.append(f"{running} task(s) still running (a dead worker's task is reaped by "
                                "`dlhub-manifest status TASK_ID`)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # (block, field) pairs the registry fills or that describe the publication rather than the content.
@@ -30,7 +30,7 @@ def content_view(document: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def content_digest(document: dict[str, Any], files: Iterable[dict[str, Any]]) -> str:
+def content_digest(document: dict[str, Any], files: Iterable[Mapping[str, Any]]) -> str:
     """sha256 over the canonical content view of the document plus the sorted file index."""
     index = sorted([f["path"], f["sha256"], f["size"], f["mode"]] for f in files)
     canonical = json.dumps({"document": content_view(document), "files": index}, sort_keys=True,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError, RegistryError
 from dlhub_manifest.registry.blobs import BlobStore
+from dlhub_manifest.registry.contracts import FileRecord, RepositoryRef
 from dlhub_manifest.registry.document import block
 from dlhub_manifest.registry.register import Registration, register
 from dlhub_manifest.registry.request import PublishRequest, parse_request
@@ -127,7 +128,7 @@ def _without_paths(error: DLHubManifestError, top: Path) -> DLHubManifestError:
     return PublicationFailed(text) if text != str(error) else error
 
 
-def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]:
+def _manifest_in(top: Path, repo: RepositoryRef) -> tuple[Path, dict[str, Any]]:
     """The project folder in a checkout and its manifest data, validated with its files.
 
     Neither the project folder nor the manifest may be a symlink: a link could lead the worker to a file of
@@ -145,8 +146,9 @@ def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]
     try:
         project = resolve_inside(top, rel, "dir") if rel else top
     except PathProblem:
-        raise PublicationFailed(f"repository.path {rel!r} is not a folder inside the repository at commit "
-                                f"{repo['commit'][:12]}") from None
+        # the problem's own text names the worker's checkout folder: say it in the repository's terms only
+        raise PublicationFailed(f"the commit has no folder {rel!r} to publish (commit {repo['commit'][:12]}); "
+                                "publish from the folder that holds dlhub.yaml, committed and pushed") from None
     links = [n for n in MANIFEST_NAMES if (project / n).is_symlink()]
     if links:
         raise PublicationFailed(f"{links[0]} is a symlink at commit {repo['commit'][:12]}; commit the manifest "
@@ -160,11 +162,11 @@ def _manifest_in(top: Path, repo: dict[str, str]) -> tuple[Path, dict[str, Any]]
 
 
 def _store_files(ctx: Context, task: Task, project: Path, data: dict[str, Any], policy: FetchPolicy
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[FileRecord]:
     from dlhub_manifest.package.select import file_mode, select_files
     from dlhub_manifest.util.humanize import human_size
 
-    entries: list[dict[str, Any]] = []
+    entries: list[FileRecord] = []
     for rel in select_files(project, data):
         path = project / rel
         if policy.max_file_bytes is not None and path.stat().st_size > policy.max_file_bytes:

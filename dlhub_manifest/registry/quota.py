@@ -10,16 +10,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.errors import QuotaExceeded
+from dlhub_manifest.registry.contracts import FileRecord
 from dlhub_manifest.util.humanize import human_size
 
 DAY = 86400.0
 
 
-class QuotaExceeded(RegistryError):
-    """The owner would hold more than the registry allows them."""
+__all__ = ["DAY", "QuotaExceeded", "Quotas", "check_storage", "owner_usage"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def owner_usage(conn: sqlite3.Connection, owner: str) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
-def check_storage(conn: sqlite3.Connection, owner: str, files: Iterable[dict[str, Any]], limit: int | None) -> None:
+def check_storage(conn: sqlite3.Connection, owner: str, files: Iterable[FileRecord], limit: int | None) -> None:
     """QuotaExceeded when adding `files` would take `owner` past `limit` bytes (None: no limit)."""
     if limit is None:
         return

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlhub_manifest.registry import store as q
+from dlhub_manifest.registry.contracts import FileRecord, TaskResult, TaskStatus
 from dlhub_manifest.registry.document import content_digest, fill_registry_fields, search_text
 from dlhub_manifest.registry.quota import check_storage
-from dlhub_manifest.registry.tasks import FAILED, SUCCEEDED, Task, TaskQueue
+from dlhub_manifest.registry.tasks import Task, TaskQueue
 from dlhub_manifest.util.humanize import human_size
 from dlhub_manifest.util.versions import choose_version, next_version
 
@@ -23,7 +24,7 @@ class Registration:
     """What to register: the document as built, its files, the version asked for (if any), provenance."""
 
     document: dict[str, Any]
-    files: Sequence[dict[str, Any]]
+    files: Sequence[FileRecord]
     version: str | None
     provenance: dict[str, Any]
     quota: int | None = None  # bytes the owner may use in all (None: no limit)
@@ -42,14 +43,15 @@ def _register(conn: sqlite3.Connection, queue: TaskQueue, task: Task, worker: st
     existing = {r["version"]: r for r in q.version_rows(conn, servable["id"])}
     version, collides = choose_version({v: r["content_digest"] for v, r in existing.items()}, reg.version, digest)
     same = existing[collides] if collides else None
-    base = {"servable": f"{task.owner}/{name}", "version": version, "content_digest": digest,
-            "files": len(reg.files), "bytes": sum(f["size"] for f in reg.files)}
+    base: TaskResult = {"servable": f"{task.owner}/{name}", "version": version, "content_digest": digest,
+                        "files": len(reg.files), "bytes": sum(f["size"] for f in reg.files), "already_published": True}
     if same is not None:
         if same["content_digest"] == digest:
-            queue.finish(conn, task.id, worker, SUCCEEDED, f"{base['servable']}@{version} is already published "
-                         "with this content; nothing to do", {**base, "already_published": True})
+            queue.finish(conn, task.id, worker, TaskStatus.SUCCEEDED, f"{base['servable']}@{version} is already "
+                         "published with this content; nothing to do", base)
         else:
-            queue.finish(conn, task.id, worker, FAILED, _conflict_text(conn, base["servable"], same, reg, existing))
+            queue.finish(conn, task.id, worker, TaskStatus.FAILED,
+                         _conflict_text(conn, base["servable"], same, reg, existing))
         return
     check_storage(conn, task.owner, reg.files, reg.quota)  # raises: the transaction rolls back
     document = fill_registry_fields(reg.document, owner=task.owner, uuid=servable["uuid"], version=version,
@@ -58,7 +60,7 @@ def _register(conn: sqlite3.Connection, queue: TaskQueue, task: Task, worker: st
         "servable_id": servable["id"], "version": version, "document": q.dumps(document), "content_digest": digest,
         "provenance": q.dumps(reg.provenance), "search_text": search_text(document, task.owner),
         "created_at": now, "task_id": task.id}, reg.files)
-    queue.finish(conn, task.id, worker, SUCCEEDED,
+    queue.finish(conn, task.id, worker, TaskStatus.SUCCEEDED,
                  f"published {base['servable']}@{version} ({base['files']} files, {human_size(base['bytes'])})",
                  {**base, "already_published": False})
 

@@ -15,6 +15,7 @@ from dlhub_manifest.errors import UsageError
 from dlhub_manifest.manifest.load import MANIFEST_NAMES
 from dlhub_manifest.manifest.paths import PathProblem, check_relative
 from dlhub_manifest.registry.blobs import check_digest
+from dlhub_manifest.registry.contracts import FileRecord, PublicationRequest, RepositoryRef
 from dlhub_manifest.util.versions import parse_version
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -34,8 +35,8 @@ class PublishRequest:
 
     document: dict[str, Any]
     name: str
-    files: tuple[dict[str, Any], ...] = ()
-    repository: dict[str, str] | None = None
+    files: tuple[FileRecord, ...] = ()
+    repository: RepositoryRef | None = None
     version: str | None = None
     idempotency_key: str | None = None
     policy: dict[str, Any] | None = None
@@ -83,22 +84,27 @@ def parse_request(request: Any, *, stored: bool = False) -> PublishRequest:
     return PublishRequest(document, name, files=files, version=version, idempotency_key=key, quota=quota)
 
 
-def to_json(req: PublishRequest) -> dict[str, Any]:
+def to_json(req: PublishRequest) -> PublicationRequest:
     """The request as stored in the task (the inverse of `parse_request`)."""
-    data: dict[str, Any] = {"document": req.document, "version": req.version,
-                            "idempotency_key": req.idempotency_key, "quota": req.quota}
+    data: PublicationRequest = {"document": req.document}
+    if req.version is not None:
+        data["version"] = req.version
+    if req.idempotency_key is not None:
+        data["idempotency_key"] = req.idempotency_key
+    if req.quota is not None:
+        data["quota"] = req.quota
     if req.repository:
         data["repository"] = req.repository
         data["policy"] = req.policy
     else:
         data["files"] = list(req.files)
-    return {k: v for k, v in data.items() if v is not None}
+    return data
 
 
-def _files(files: Any) -> tuple[dict[str, Any], ...]:
+def _files(files: Any) -> tuple[FileRecord, ...]:
     if not isinstance(files, list) or len(files) > MAX_FILES:
         raise UsageError(f"request.files must be a list of at most {MAX_FILES} file entries")
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, FileRecord] = {}
     for i, entry in enumerate(files):
         item = _file(i, entry)
         if item["path"] in out:
@@ -107,7 +113,7 @@ def _files(files: Any) -> tuple[dict[str, Any], ...]:
     return tuple(out[p] for p in sorted(out))
 
 
-def _file(i: int, entry: Any) -> dict[str, Any]:
+def _file(i: int, entry: Any) -> FileRecord:
     where = f"request.files[{i}]"
     if not isinstance(entry, dict):
         raise UsageError(f"{where} must be an object with path, sha256, size and mode")
@@ -140,7 +146,7 @@ def _clean_path(where: str, path: Any) -> str:
     return clean
 
 
-def check_index(document: dict[str, Any], files: tuple[dict[str, Any], ...]) -> None:
+def check_index(document: dict[str, Any], files: tuple[FileRecord, ...]) -> None:
     """Every file the document names (model, other files) must be in the file index."""
     listed = {f["path"] for f in files}
     if not listed & set(MANIFEST_NAMES):
@@ -168,7 +174,7 @@ def _named_files(files: Any) -> list[str]:
     return out
 
 
-def _repository(repo: Any) -> dict[str, str]:
+def _repository(repo: Any) -> RepositoryRef:
     if not isinstance(repo, dict) or not isinstance(repo.get("url"), str) or not repo["url"].strip():
         raise UsageError("request.repository must be an object with `url` and `commit`")
     commit = repo.get("commit")
@@ -184,5 +190,9 @@ def _repository(repo: Any) -> dict[str, str]:
             raise UsageError(f"request.repository.path: {e.message}") from None
         if path is None:
             raise UsageError("request.repository.path must be the project folder inside the repository")
-    fields = {"url": repo["url"].strip(), "commit": commit, "ref": ref, "path": path}
-    return {k: v for k, v in fields.items() if v is not None}
+    checked: RepositoryRef = {"url": repo["url"].strip(), "commit": commit}
+    if ref is not None:
+        checked["ref"] = ref
+    if path is not None:
+        checked["path"] = path
+    return checked

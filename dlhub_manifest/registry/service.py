@@ -21,6 +21,7 @@ from dlhub_manifest.registry import browse
 from dlhub_manifest.registry import store as q
 from dlhub_manifest.registry.blobs import BlobStore, Progress, check_digest
 from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import FileRecord, PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.registry.document import visible_to
 from dlhub_manifest.registry.execute import Context
 from dlhub_manifest.registry.quota import check_storage
@@ -99,8 +100,9 @@ class RegistryService:
         """Store an upload after checking its hash and size; False when the blob was already there."""
         return self.blobs.put(stream, sha256, size, progress)
 
-    def publish(self, identity: Identity, request: dict[str, Any]) -> str:
-        """Check and queue a publication; returns the task id at once (a worker does the rest)."""
+    def publish(self, identity: Identity, request: PublicationRequest | dict[str, Any]) -> str:
+        """Check and queue a publication (checked here: over HTTP it may be any JSON); returns the task id at
+        once (a worker does the rest)."""
         req = replace(parse_request(request), quota=self.owner_storage)
         if req.repository:
             check_url(req.repository["url"], self.policy)  # refuse at once what the worker would refuse
@@ -111,7 +113,7 @@ class RegistryService:
         return self.queue.create(identity.id, identity.username, req.kind, to_json(req),
                                  f"{identity.username}/{req.name}", req.idempotency_key)
 
-    def task(self, identity: Identity, task_id: str) -> dict[str, Any]:
+    def task(self, identity: Identity, task_id: str) -> TaskInfo:
         """A task's status and messages (only its submitter sees it); a dead worker's task is reaped first."""
         if not self.store.exists():
             raise NotFoundError(f"no task {task_id!r}: the registry at {self.root} is empty")
@@ -122,7 +124,7 @@ class RegistryService:
             raise NotFoundError(f"no task {task_id!r} (see the id `publish` printed)")
         return task.public()
 
-    def list_servables(self, identity: Identity) -> list[dict[str, Any]]:
+    def list_servables(self, identity: Identity) -> list[ServableSummary]:
         """Every servable the caller can see, by OWNER/NAME, with its latest version's summary."""
         return self._read(lambda conn: browse.list_page(conn, identity.viewer(), None, None)).items()
 
@@ -133,7 +135,7 @@ class RegistryService:
         cursor = _parse_after(after)
         return self._read(lambda conn: browse.list_page(conn, identity.viewer(), limit, cursor))
 
-    def search(self, identity: Identity, text: str, *, limit: int | None = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    def search(self, identity: Identity, text: str, *, limit: int | None = SEARCH_LIMIT) -> list[ServableSummary]:
         """Visible servables whose latest version mentions every word of `text` (title, description, creators,
         keywords, domains, DOIs, OWNER/NAME), best match first; at most `limit` (None: all)."""
         return self.search_page(identity, text, limit=limit).items()
@@ -146,7 +148,7 @@ class RegistryService:
                              "more specific words")
         return self._read(lambda conn: browse.search(conn, identity.viewer(), text, limit))
 
-    def get_servable(self, identity: Identity, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+    def get_servable(self, identity: Identity, owner: str, name: str, version: str | None = None) -> ServableInfo:
         """One version (default the latest) with its document, file index and provenance, plus every version."""
         if not self.store.exists():
             raise _not_found(owner, name, version)
@@ -158,10 +160,13 @@ class RegistryService:
             row = _pick(rows, version)
             if row is None:
                 raise _not_found(owner, name, version)
-            files = [dict(f) for f in q.file_rows(conn, row["id"])]
-        return {**_version_info(owner, name, row, rows), "files": files, "document": q.loads(row["document"]),
-                "provenance": q.loads(row["provenance"]), "content_digest": row["content_digest"],
-                "task_id": row["task_id"]}
+            files: list[FileRecord] = [{"path": f["path"], "sha256": f["sha256"], "size": f["size"],
+                                        "mode": f["mode"]} for f in q.file_rows(conn, row["id"])]
+        versions = sorted((r["version"] for r in rows), key=parse_version)
+        return {"servable": f"{owner}/{name}", "owner": owner, "name": name, "version": row["version"],
+                "latest": versions[-1], "versions": versions, "published_at": row["created_at"], "files": files,
+                "document": q.loads(row["document"]), "provenance": q.loads(row["provenance"]),
+                "content_digest": row["content_digest"], "task_id": row["task_id"]}
 
     def whoami(self, identity: Identity) -> dict[str, Any]:
         """The caller as the registry sees them."""
@@ -199,12 +204,6 @@ def _pick(rows: list[sqlite3.Row], version: str | None) -> sqlite3.Row | None:
         return max(rows, key=lambda r: parse_version(r["version"]))
     wanted = parse_version(version)
     return next((r for r in rows if parse_version(r["version"]) == wanted), None)
-
-
-def _version_info(owner: str, name: str, row: sqlite3.Row, rows: list[sqlite3.Row]) -> dict[str, Any]:
-    versions = sorted((r["version"] for r in rows), key=parse_version)
-    return {"servable": f"{owner}/{name}", "owner": owner, "name": name, "version": row["version"],
-            "latest": versions[-1], "versions": versions, "published_at": row["created_at"]}
 
 
 def _not_found(owner: str, name: str, version: str | None) -> NotFoundError:

@@ -8,22 +8,24 @@ final status), so a crash leaves either the old state or the new one. Writers ta
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.errors import RegistryUnavailable, StorageError
 from dlhub_manifest.registry import catalog
 from dlhub_manifest.registry.sqlscript import run_script
 
 T = TypeVar("T")
 DB_NAME = "registry.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
-RETRY_SECONDS = 120.0
+RETRY_SECONDS = 120.0  # how long a writer waits for a locked database; DLHUB_MANIFEST_LOCK_WAIT overrides it
+LOCK_WAIT_ENV = "DLHUB_MANIFEST_LOCK_WAIT"
 
 _V1 = """
 CREATE TABLE servables (
@@ -112,10 +114,10 @@ class Store:
 
     def _open(self) -> sqlite3.Connection:
         self.root.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        busy_ms = min(BUSY_TIMEOUT_MS, int(lock_wait() * 1000))
+        conn = sqlite3.connect(self.path, timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
         _retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         conn.execute("PRAGMA synchronous = FULL")  # a reported success survives a power cut
@@ -148,18 +150,38 @@ def _transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]
     return result
 
 
+def lock_wait() -> float:
+    """Seconds a writer waits for a database another process keeps locked: DLHUB_MANIFEST_LOCK_WAIT, else
+    RETRY_SECONDS (a registry server's operator may want its clients told sooner)."""
+    text = os.environ.get(LOCK_WAIT_ENV, "")
+    try:
+        return max(0.0, float(text)) if text.strip() else RETRY_SECONDS
+    except ValueError:
+        return RETRY_SECONDS
+
+
 def _retry(fn: Callable[[], T]) -> T:
-    """Call `fn`, retrying with jittered back-off while SQLite reports the database locked or busy."""
-    deadline = time.monotonic() + RETRY_SECONDS
+    """Call `fn`, retrying with jittered back-off while SQLite reports the database locked or busy.
+
+    Still locked after `lock_wait()` seconds: RegistryUnavailable (try again later); any other database
+    failure is the registry's own fault: StorageError. Neither is the caller's mistake.
+    """
+    wait = lock_wait()
+    deadline = time.monotonic() + wait
     delay = 0.01
     while True:
         try:
             return fn()
-        except sqlite3.OperationalError as e:
+        except sqlite3.IntegrityError:
+            raise  # a constraint the code itself broke: a bug, not the storage
+        except sqlite3.DatabaseError as e:  # OperationalError (locked, I/O, read-only) or a damaged file
             text = str(e).lower()
-            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
-                raise RegistryError(f"registry database error: {e}; if another dlhub-manifest process is stuck, "
-                                    "stop it and try again") from e
+            if not isinstance(e, sqlite3.OperationalError) or ("locked" not in text and "busy" not in text):
+                raise StorageError(f"registry database error: {e}; check the disk and the registry folder's "
+                                   "permissions, then run `dlhub-manifest registry check`") from e
+            if time.monotonic() > deadline:
+                raise RegistryUnavailable(f"the registry database stayed locked by another process for {wait:g} s; "
+                                          "try again later (if a dlhub-manifest process is stuck, stop it)") from e
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.5)
 
@@ -168,7 +190,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     def step(c: sqlite3.Connection) -> None:
         current = c.execute("PRAGMA user_version").fetchone()[0]
         if current > len(MIGRATIONS):
-            raise RegistryError(f"{path} was written by a newer dlhub-manifest (schema {current}, this one knows "
+            raise StorageError(f"{path} was written by a newer dlhub-manifest (schema {current}, this one knows "
                                 f"{len(MIGRATIONS)}); upgrade dlhub-manifest")
         for migration in MIGRATIONS[current:]:
             migration(c)
@@ -209,7 +231,7 @@ def version_row(conn: sqlite3.Connection, servable_id: int, version: str) -> sql
     return row
 
 
-def insert_version(conn: sqlite3.Connection, row: dict[str, Any], files: Iterable[dict[str, Any]]) -> int:
+def insert_version(conn: sqlite3.Connection, row: dict[str, Any], files: Iterable[Mapping[str, Any]]) -> int:
     """Insert a version, its file index and the servable's new catalog rows; the caller's transaction makes
     them appear at once."""
     cur = conn.execute(

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.registry.contracts import PublicationRequest, TaskInfo, TaskMessage, TaskResult, TaskStatus
 from dlhub_manifest.registry.store import Store, dumps, loads
 
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-DONE = (SUCCEEDED, FAILED)
 MAX_ATTEMPTS = 3
 LEASE_SECONDS = 30.0
 
@@ -36,10 +35,10 @@ class Task:
     identity: str
     owner: str
     kind: str
-    status: str
+    status: TaskStatus
     request: dict[str, Any]
-    messages: list[dict[str, Any]]
-    result: dict[str, Any] | None
+    messages: list[TaskMessage]
+    result: TaskResult | None
     servable: str | None
     attempts: int
     lease_owner: str | None
@@ -53,11 +52,12 @@ class Task:
         for key in ("request", "messages", "result"):
             data[key] = loads(data[key])
         data.pop("idempotency_key", None)
+        data["status"] = TaskStatus(data["status"])
         return cls(**data)
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> TaskInfo:
         """What `status` shows: no request internals, no lease bookkeeping."""
-        return {"task_id": self.id, "status": self.status, "kind": self.kind, "servable": self.servable,
+        return {"task_id": self.id, "status": self.status.value, "kind": self.kind, "servable": self.servable,
                 "messages": self.messages, "result": self.result, "attempts": self.attempts,
                 "created_at": self.created_at, "updated_at": self.updated_at}
 
@@ -67,7 +67,7 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def message(text: str, level: str = "info") -> dict[str, Any]:
+def message(text: str, level: str = "info") -> TaskMessage:
     """One task message, timestamped."""
     return {"time": time.time(), "level": level, "text": text}
 
@@ -79,7 +79,7 @@ class TaskQueue:
         self.store = store
         self.lease_seconds = lease_seconds
 
-    def create(self, identity: str, owner: str, kind: str, request: dict[str, Any], servable: str,
+    def create(self, identity: str, owner: str, kind: str, request: PublicationRequest, servable: str,
                idempotency_key: str | None = None) -> str:
         """Queue a task and return its id; the same idempotency key returns the first task's id."""
         task_id = str(uuid.uuid4())
@@ -94,8 +94,8 @@ class TaskQueue:
             conn.execute(
                 "INSERT INTO tasks (id, identity, owner, kind, status, request, messages, servable, "
                 "idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task_id, identity, owner, kind, QUEUED, dumps(request), dumps([message("queued")]), servable,
-                 idempotency_key, now, now))
+                (task_id, identity, owner, kind, TaskStatus.QUEUED, dumps(request),
+                 dumps([message(TaskStatus.QUEUED.value)]), servable, idempotency_key, now, now))
             return task_id
 
         created = self.store.write(insert)
@@ -111,7 +111,7 @@ class TaskQueue:
         """How many tasks wait for a worker (queued, or running under a lease that has run out)."""
         row = self.store.conn.execute(
             "SELECT COUNT(*) FROM tasks WHERE status = ? OR (status = ? AND lease_expires < ?)",
-            (QUEUED, RUNNING, time.time())).fetchone()
+            (TaskStatus.QUEUED, TaskStatus.RUNNING, time.time())).fetchone()
         return int(row[0])
 
     def claim(self, worker: str, owner_limit: int | None = None) -> Task | None:
@@ -124,18 +124,18 @@ class TaskQueue:
         def take(conn: sqlite3.Connection) -> Task | None:
             if owner_limit is None:
                 row = conn.execute("SELECT id FROM tasks WHERE status = ? ORDER BY created_at LIMIT 1",
-                                   (QUEUED,)).fetchone()
+                                   (TaskStatus.QUEUED,)).fetchone()
             else:
                 row = conn.execute("SELECT id FROM tasks WHERE status = ? AND owner NOT IN (SELECT owner FROM tasks "
                                    "WHERE status = ? GROUP BY owner HAVING COUNT(*) >= ?) ORDER BY created_at "
-                                   "LIMIT 1", (QUEUED, RUNNING, owner_limit)).fetchone()
+                                   "LIMIT 1", (TaskStatus.QUEUED, TaskStatus.RUNNING, owner_limit)).fetchone()
             if row is None:
                 return None
             now = time.time()
             conn.execute("UPDATE tasks SET status = ?, attempts = attempts + 1, lease_owner = ?, "
                          "lease_expires = ?, updated_at = ? WHERE id = ?",
-                         (RUNNING, worker, now + self.lease_seconds, now, row[0]))
-            _append(conn, row[0], message("running"))
+                         (TaskStatus.RUNNING, worker, now + self.lease_seconds, now, row[0]))
+            _append(conn, row[0], message(TaskStatus.RUNNING.value))
             return Task.from_row(conn.execute("SELECT * FROM tasks WHERE id = ?", (row[0],)).fetchone())
 
         return self.store.write(take)
@@ -145,7 +145,7 @@ class TaskQueue:
         def beat(conn: sqlite3.Connection) -> bool:
             now = time.time()
             cur = conn.execute("UPDATE tasks SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND status = ?",
-                               (now + self.lease_seconds, task_id, worker, RUNNING))
+                               (now + self.lease_seconds, task_id, worker, TaskStatus.RUNNING))
             return cur.rowcount == 1
 
         return self.store.write(beat)
@@ -154,26 +154,26 @@ class TaskQueue:
         """Add a progress message to a task."""
         self.store.write(lambda conn: _append(conn, task_id, message(text, level)))
 
-    def finish(self, conn: sqlite3.Connection, task_id: str, worker: str, status: str, text: str,
-               result: dict[str, Any] | None = None) -> None:
+    def finish(self, conn: sqlite3.Connection, task_id: str, worker: str, status: TaskStatus, text: str,
+               result: TaskResult | None = None) -> None:
         """Close a task inside the caller's transaction; raises LeaseLost when another worker took it over."""
         cur = conn.execute("UPDATE tasks SET status = ?, result = ?, lease_owner = NULL, lease_expires = NULL, "
                            "updated_at = ? WHERE id = ? AND lease_owner = ? AND status = ?",
                            (status, dumps(result) if result is not None else None, time.time(), task_id, worker,
-                            RUNNING))
+                            TaskStatus.RUNNING))
         if cur.rowcount != 1:
             raise LeaseLost(f"task {task_id} was taken over by another worker")
-        _append(conn, task_id, message(text, "error" if status == FAILED else "info"))
+        _append(conn, task_id, message(text, "error" if status == TaskStatus.FAILED else "info"))
 
     def fail(self, task_id: str, worker: str, text: str) -> None:
         """Mark a task failed with a message that says what failed and how to fix it."""
-        self.store.write(lambda conn: self.finish(conn, task_id, worker, FAILED, text))
+        self.store.write(lambda conn: self.finish(conn, task_id, worker, TaskStatus.FAILED, text))
 
     def reap(self) -> int:
         """Requeue or fail running tasks whose worker is gone; returns how many were reaped."""
         def sweep(conn: sqlite3.Connection) -> int:
             rows = conn.execute("SELECT id, attempts, lease_owner, lease_expires FROM tasks WHERE status = ?",
-                                (RUNNING,)).fetchall()
+                                (TaskStatus.RUNNING,)).fetchall()
             dead = [r for r in rows if _worker_gone(r["lease_owner"], r["lease_expires"])]
             for row in dead:
                 _orphaned(conn, row["id"], row["attempts"], row["lease_owner"])
@@ -189,7 +189,7 @@ def ring_doorbell(root: Path) -> None:
     ring(root)
 
 
-def _append(conn: sqlite3.Connection, task_id: str, entry: dict[str, Any]) -> None:
+def _append(conn: sqlite3.Connection, task_id: str, entry: TaskMessage) -> None:
     row = conn.execute("SELECT messages FROM tasks WHERE id = ?", (task_id,)).fetchone()
     messages = [*loads(row[0]), entry]
     conn.execute("UPDATE tasks SET messages = ?, updated_at = ? WHERE id = ?", (dumps(messages), time.time(), task_id))
@@ -198,12 +198,12 @@ def _append(conn: sqlite3.Connection, task_id: str, entry: dict[str, Any]) -> No
 def _orphaned(conn: sqlite3.Connection, task_id: str, attempts: int, worker: str | None) -> None:
     why = f"the worker running this task ({worker}) stopped before finishing (killed or crashed)"
     if attempts >= MAX_ATTEMPTS:
-        status, entry = FAILED, message(
+        status, entry = TaskStatus.FAILED, message(
             f"{why} {attempts} times; giving up. Nothing was registered. Publish again; if it keeps failing, "
             "look at the worker log in the registry's logs/ folder and run `dlhub-manifest registry check`",
             "error")
     else:
-        status, entry = QUEUED, message(f"{why}; queued again (attempt {attempts + 1} of {MAX_ATTEMPTS})",
+        status, entry = TaskStatus.QUEUED, message(f"{why}; queued again (attempt {attempts + 1} of {MAX_ATTEMPTS})",
                                         "warning")
     conn.execute("UPDATE tasks SET status = ?, lease_owner = NULL, lease_expires = NULL WHERE id = ?",
                  (status, task_id))

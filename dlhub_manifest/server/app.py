@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dlhub_manifest.errors import AuthError, DLHubManifestError
+from dlhub_manifest.errors import AuthError, DLHubManifestError, UsageError
 from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT, Listing
 from dlhub_manifest.registry.quota import Quotas
 from dlhub_manifest.registry.service import Identity, RegistryService
@@ -30,7 +30,6 @@ from dlhub_manifest.server.common import (
     identity_of,
     json_body,
     on_library_error,
-    on_problem,
     on_unexpected,
 )
 from dlhub_manifest.server.uploads import UploadArea
@@ -96,8 +95,7 @@ async def publish(request: Request) -> JSONResponse:
     identity = await identity_of(request)
     body = await json_body(request, MAX_JSON)
     if not isinstance(body, dict):
-        raise HTTPProblem(400, "bad_request", "the body must be a JSON object with `document` and `files` or "
-                          "`repository`")
+        raise UsageError("the body must be a JSON object with `document` and `files` or `repository`")
     _check_namespace(identity, body)
     key = request.headers.get("idempotency-key")
     if key:
@@ -113,7 +111,7 @@ def _check_namespace(identity: Identity, body: dict[str, Any]) -> None:
     if isinstance(document, dict) and isinstance(document.get("dlhub"), dict):
         named.append(document["dlhub"].get("owner"))
     if any(o is not None and not isinstance(o, str) for o in named):
-        raise HTTPProblem(400, "bad_request", "`owner` must be a string (your own namespace)")
+        raise UsageError("`owner` must be a string (your own namespace)")
     others = sorted(o for o in named if o not in (None, identity.username))
     if others:
         raise AuthError(f"{identity.username!r} may not publish into the namespace of {others[0]!r}; publish "
@@ -176,7 +174,7 @@ def _int_param(request: Request, name: str, default: int) -> int:
             return int(text)
     except ValueError:  # more digits than int() accepts
         pass
-    raise HTTPProblem(400, "bad_request", f"`{name}` must be a positive whole number (got {text[:40]!r})")
+    raise UsageError(f"`{name}` must be a positive whole number (got {text[:40]!r})")
 
 
 ROUTES = [
@@ -200,7 +198,7 @@ ROUTES = [
 def create_app(settings: Settings) -> Starlette:
     """The ASGI app for one registry folder."""
     app = Starlette(routes=[*ROUTES, *settings.extra_routes], exception_handlers={
-        HTTPProblem: on_problem, DLHubManifestError: on_library_error, Exception: on_unexpected,
+        DLHubManifestError: on_library_error, Exception: on_unexpected,
         404: _not_found, 405: _not_allowed,
     })
     app.state.service = RegistryService(settings.root, policy=settings.fetch_policy,
@@ -215,11 +213,11 @@ def create_app(settings: Settings) -> Starlette:
 
 
 async def _not_found(request: Request, _exc: Exception) -> Response:
-    return await on_problem(request, HTTPProblem(404, "not_found", f"no route {request.url.path}"))
+    return await on_library_error(request, HTTPProblem(404, "not_found", f"no route {request.url.path}"))
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
-    response = await on_problem(request, HTTPProblem(405, "method_not_allowed",
-                                                     f"{request.method} is not allowed on {request.url.path}"))
+    response = await on_library_error(request, HTTPProblem(405, "method_not_allowed",
+                                                           f"{request.method} is not allowed on {request.url.path}"))
     response.headers.update(getattr(exc, "headers", None) or {})  # RFC 9110: a 405 lists the methods in Allow
     return response

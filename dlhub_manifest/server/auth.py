@@ -19,17 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from dlhub_manifest.errors import DLHubManifestError, UsageError
+from dlhub_manifest.errors import AuthUnavailable, UsageError
 from dlhub_manifest.registry.service import Identity
 from dlhub_manifest.util.logsafe import register_secret
 
 IDENTITY_URN = "urn:globus:auth:identity:"
 UNAVAILABLE_STATUS = frozenset({429, 500, 502, 503, 504})  # Globus Auth answers that mean "not now"
 log = logging.getLogger("dlhub_manifest.server.auth")
-
-
-class AuthUnavailable(DLHubManifestError):
-    """The service that checks tokens cannot be reached right now: neither a valid nor an invalid token."""
 
 
 class Authenticator(Protocol):

@@ -17,6 +17,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from dlhub_manifest.errors import TooLarge
 from dlhub_manifest.registry.blobs import check_digest
 from dlhub_manifest.server.common import HTTPProblem, call, identity_of, json_body
 from dlhub_manifest.server.uploads import Upload
@@ -122,7 +123,7 @@ def _extent(request: Request, limit: int) -> tuple[int, int]:
     else:
         start, size = 0, int(length)
     if size > limit:
-        raise HTTPProblem(413, "too_large", f"blob of {size} bytes is over this registry's limit of {limit}")
+        raise TooLarge(f"blob of {size} bytes is over this registry's limit of {limit}")
     return start, size
 
 

@@ -1,7 +1,7 @@
 """What every route of the HTTP app shares: errors as JSON, the caller's identity, threadpool calls.
 
-Library errors map to status codes in one table, so a route only raises; the message is the library's
-own (written for the user), never a traceback.
+Library errors map to status codes in `errors.ERRORS` (the table the client reads them back with), so a route
+only raises; the message is the library's own (written for the user), never a traceback.
 """
 
 from __future__ import annotations
@@ -14,41 +14,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from dlhub_manifest.errors import (
-    AuthError,
-    ConflictError,
-    DLHubManifestError,
-    InvalidManifestError,
-    NotFoundError,
-    RegistryError,
-    UsageError,
-)
-from dlhub_manifest.registry.quota import QuotaExceeded
+from dlhub_manifest.errors import DLHubManifestError, TooLarge, kind_of
 from dlhub_manifest.registry.service import Identity
-from dlhub_manifest.server.auth import AuthUnavailable
-from dlhub_manifest.server.uploads import DigestMismatch, OffsetMismatch
 
 log = logging.getLogger("dlhub_manifest.registry.http")
 T = TypeVar("T")
 
-# most specific first: the first matching class decides the status and the code
-STATUS: list[tuple[type[DLHubManifestError], int, str]] = [
-    (AuthUnavailable, 503, "auth_unavailable"),
-    (QuotaExceeded, 413, "quota_exceeded"),
-    (OffsetMismatch, 409, "offset_mismatch"),
-    (DigestMismatch, 422, "digest_mismatch"),
-    (InvalidManifestError, 422, "invalid_document"),
-    (NotFoundError, 404, "not_found"),
-    (ConflictError, 409, "conflict"),
-    (AuthError, 403, "forbidden"),
-    (UsageError, 400, "bad_request"),
-    (RegistryError, 400, "refused"),
-    (DLHubManifestError, 400, "refused"),
-]
 
-
-class HTTPProblem(Exception):
-    """An answer other than success, raised by a route: status, machine code, message for people."""
+class HTTPProblem(DLHubManifestError):
+    """An answer only the HTTP layer gives (no token, body too large, no such route): status, code, message."""
 
     def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -61,17 +35,16 @@ def problem_response(status: int, code: str, message: str, **extra: Any) -> JSON
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status, headers=headers)
 
 
-async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPProblem)
-    return problem_response(exc.status, exc.code, exc.message, **exc.extra)
-
-
-async def on_library_error(_request: Request, exc: Exception) -> JSONResponse:
-    status, code = next((s, c) for cls, s, c in STATUS if isinstance(exc, cls))
-    extra: dict[str, Any] = {"offset": exc.offset} if isinstance(exc, OffsetMismatch) else {}
-    if isinstance(exc, InvalidManifestError):
-        extra["diagnostics"] = [d.format_text() for d in exc.diagnostics]
-    return problem_response(status, code, str(exc), **extra)
+async def on_library_error(request: Request, exc: Exception) -> JSONResponse:
+    """A library error as its row of `errors.ERRORS` says: status, code, the library's message."""
+    assert isinstance(exc, DLHubManifestError)
+    if isinstance(exc, HTTPProblem):
+        return problem_response(exc.status, exc.code, exc.message, **exc.extra)
+    kind = kind_of(exc)
+    if kind.status >= 500:  # a server fault: the operator needs to know (503: only that it was busy)
+        level = logging.WARNING if kind.status == 503 else logging.ERROR
+        log.log(level, "%s on %s %s: %s", kind.code, request.method, request.url.path, exc)
+    return problem_response(kind.status, kind.code, str(exc), **exc.wire_fields())
 
 
 async def on_unexpected(request: Request, _exc: Exception) -> JSONResponse:
@@ -105,7 +78,7 @@ async def json_body(request: Request, limit: int) -> Any:
     async for chunk in request.stream():
         data += chunk
         if len(data) > limit:
-            raise HTTPProblem(413, "too_large", f"the request body is over {limit} bytes")
+            raise TooLarge(f"the request body is over {limit} bytes")
     try:
         return json.loads(data)
     except ValueError as e:

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.errors import UsageError
+from dlhub_manifest.errors import AuthUnavailable, UsageError
 from dlhub_manifest.registry.service import Identity
-from dlhub_manifest.server.auth import AuthUnavailable
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 DEFAULT_AUDIENCE = "dlhub-manifest"

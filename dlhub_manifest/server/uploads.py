@@ -15,23 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.errors import DigestMismatch, OffsetMismatch
 from dlhub_manifest.registry.blobs import BLOB_MODE, CHUNK, BlobStore, check_digest
 from dlhub_manifest.registry.quota import QuotaExceeded, Quotas
 from dlhub_manifest.util.fsutil import atomic_write_text, fsync_dir
 from dlhub_manifest.util.humanize import human_size
-
-
-class OffsetMismatch(RegistryError):
-    """The client resumed at a different byte than the server holds; `offset` is the right one."""
-
-    def __init__(self, sha256: str, offset: int) -> None:
-        super().__init__(f"blob {sha256[:12]}: the server holds {offset} bytes; resume from there")
-        self.offset = offset
-
-
-class DigestMismatch(RegistryError):
-    """The received bytes do not hash to the digest they were announced as."""
 
 
 class Upload:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlhub_manifest.credentials.userconfig import TargetConfig, resolve_target_config
-from dlhub_manifest.errors import AuthError, ConflictError, NotFoundError, RegistryError, UsageError
+from dlhub_manifest.errors import RegistryError, Unauthenticated
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 
 if TYPE_CHECKING:
     from globus_sdk.transport import RetryConfig
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from dlhub_manifest.targets.http_client import RegistryClient
 
 LIST_PAGE = 1000  # servables per request when listing: bounded responses, few round trips
-STATUS_ERRORS: dict[int, type[RegistryError] | type[UsageError]] = {
-    400: UsageError, 404: NotFoundError, 409: ConflictError, 413: UsageError, 422: RegistryError,
-}
 
 
 class HttpTarget:
@@ -36,8 +33,8 @@ class HttpTarget:
                  upload_attempts: int = 6, sleep: Callable[[float], None] | None = None,
                  credentials: Credentials | None = None) -> None:
         self.config = config
-        if credentials is not None:  # explicit credentials (login checks a token before storing it)
-            self.__dict__["credentials"] = credentials
+        self._credentials = credentials  # given: explicit (login checks a token before storing it); else resolved
+        self._client: RegistryClient | None = None
         self._timeout, self._retry_config = timeout, retry_config
         self._upload_attempts, self._sleep = upload_attempts, sleep
 
@@ -50,24 +47,33 @@ class HttpTarget:
     def url(self) -> str:
         return self.config.url
 
+    def local(self) -> None:
+        """A registry over HTTP cannot read this machine's files: nothing local to offer."""
+
     @property
     def description(self) -> str:
         """`registry at URL (name)`, for messages such as `submitted task X to the registry at ...`."""
         named = f" ({self.config.name})" if self.config.name else ""
         return f"registry at {self.config.url}{named}"
 
-    @cached_property
+    @property
     def credentials(self) -> Credentials:
-        from dlhub_manifest.credentials.login import resolve_credentials
+        """The credentials for this registry, resolved on first use (see `credentials.login`)."""
+        if self._credentials is None:
+            from dlhub_manifest.credentials.login import resolve_credentials
 
-        return resolve_credentials(self.config, self.auth_info)
+            self._credentials = resolve_credentials(self.config, self.auth_info)
+        return self._credentials
 
-    @cached_property
+    @property
     def client(self) -> RegistryClient:
-        from dlhub_manifest.targets.http_client import RegistryClient
+        """The API client, made on first use (it needs the credentials)."""
+        if self._client is None:
+            from dlhub_manifest.targets.http_client import RegistryClient
 
-        return RegistryClient(self.config.url, authorizer=self.credentials.authorizer, timeout=self._timeout,
-                              retry_config=self._retry_config)
+            self._client = RegistryClient(self.config.url, authorizer=self.credentials.authorizer,
+                                          timeout=self._timeout, retry_config=self._retry_config)
+        return self._client
 
     def auth_info(self) -> AuthInfo:
         """What the registry advertises at `/auth` (no credentials needed)."""
@@ -92,20 +98,20 @@ class HttpTarget:
         with self._errors():
             upload_resumable(self.client, Path(path), sha256, size, progress, **kwargs)
 
-    def publish(self, request: dict[str, Any]) -> str:
+    def publish(self, request: PublicationRequest) -> str:
         """Queue a publication; its idempotency key makes the transport's retries safe."""
-        body = dict(request)
+        body = request.copy()
         key = str(body.pop("idempotency_key", None) or uuid.uuid4())
         with self._errors():
             return str(self.client.publish(body, key)["task_id"])
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str) -> TaskInfo:
         with self._errors():
             return self.client.task(task_id)
 
-    def list_servables(self) -> list[dict[str, Any]]:
+    def list_servables(self) -> list[ServableSummary]:
         """Every visible servable, LIST_PAGE at a time (a registry without paging answers in one page)."""
-        found: list[dict[str, Any]] = []
+        found: list[ServableSummary] = []
         after: str | None = None
         with self._errors():
             while True:
@@ -115,11 +121,11 @@ class HttpTarget:
                 if not after:
                     return found
 
-    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> ServableInfo:
         with self._errors():
             return self.client.get_servable(owner, name, version)
 
-    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[ServableSummary]:
         with self._errors():
             return list(self.client.search(text, limit)["results"])
 
@@ -128,34 +134,32 @@ class HttpTarget:
             return {**self.client.whoami(), "target": self.config.url, "credentials": self.credentials.source}
 
     def close(self) -> None:
-        if "client" in self.__dict__:
-            self.client.close()
+        if self._client is not None:
+            self._client.close()
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
-        """globus-sdk errors → the library's errors, with what to do next (and never a token)."""
+        """globus-sdk errors → the library's errors (the same class and message as the registry's own), with
+        what to do next (and never a token)."""
         import globus_sdk
+
+        from dlhub_manifest.targets.http_client import library_error
 
         try:
             yield
         except globus_sdk.GlobusAPIError as e:
-            raise self._api_error(e) from e
+            error = library_error(e, self.config.url)
+            if isinstance(error, Unauthenticated):
+                error = Unauthenticated(f"{self.config.url}: {error}. Credentials used: {self._source()}; run "
+                                        f"`dlhub-manifest login --target {self.config.name or self.config.url}` "
+                                        "or set DLHUB_MANIFEST_TOKEN")
+            raise error from e
         except globus_sdk.NetworkError as e:
             raise RegistryError(f"cannot reach the registry at {self.config.url}: {_network_reason(e)}; check "
                                 "that `dlhub-manifest serve` runs there and the URL is right") from e
 
-    def _api_error(self, e: Any) -> Exception:
-        message = f"{self.config.url}: {e.message or e.text}"
-        if e.http_status == 401:
-            return AuthError(f"{message}. Credentials used: {self._source()}; run `dlhub-manifest login --target "
-                             f"{self.config.name or self.config.url}` or set DLHUB_MANIFEST_TOKEN")
-        if e.http_status == 403:
-            return AuthError(message)
-        cls = RegistryError if e.code == "quota_exceeded" else STATUS_ERRORS.get(e.http_status, RegistryError)
-        return cls(message if e.http_status < 500 else f"{message} (HTTP {e.http_status}; retried, still failing)")
-
     def _source(self) -> str:
-        return self.__dict__["credentials"].source if "credentials" in self.__dict__ else "none"
+        return self._credentials.source if self._credentials is not None else "none"
 
 
 def _network_reason(error: Exception) -> str:

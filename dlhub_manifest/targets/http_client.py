@@ -11,19 +11,46 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import globus_sdk
-from globus_sdk.transport import RequestsTransport, RetryConfig
+from globus_sdk.transport import RequestsTransport, RetryCheckResult, RetryConfig, RetryContext
 from globus_sdk.transport.representation_providers import RequestsRepresentationProvider
+
+from dlhub_manifest.errors import DLHubManifestError, RegistryUnavailable, kind_for_answer, kind_of
+from dlhub_manifest.registry.contracts import PublicationRequest, SearchResults, ServableInfo, ServablePage, TaskInfo
 
 Progress = Callable[[int], object]
 CHUNK = 1 << 20  # 1 MiB reads: few syscalls and Python iterations per GiB on loopback
 
 
 class RegistryAPIError(globus_sdk.GlobusAPIError):
-    """An error answer (4xx/5xx) from a dlhub-manifest registry."""
+    """An error answer (4xx/5xx) from a dlhub-manifest registry; `library_error` turns it into the library's."""
+
+
+def library_error(error: globus_sdk.GlobusAPIError, where: str) -> DLHubManifestError:
+    """The library error an answer stands for (`errors.ERRORS`, by its `code`, else its status), with the
+    registry's own message; an answer that is not the registry's (a proxy's page) names `where` and the status."""
+    body = error.raw_json if isinstance(error.raw_json, dict) else {}
+    code, message = body.get("code"), body.get("message")
+    kind = kind_for_answer(code if isinstance(code, str) else None, error.http_status)
+    if not isinstance(message, str) or not isinstance(code, str):
+        message = f"{where} answered HTTP {error.http_status}: {(error.text or '').strip()[:200]}"
+    return kind.cls.from_wire(message, body)
+
+
+def _not_after_the_server_waited(ctx: RetryContext) -> RetryCheckResult:
+    """Do not retry a `busy` answer: the registry already waited for its database before giving up."""
+    response = ctx.response
+    if response is not None and response.status_code == 503:
+        try:
+            body = response.json()
+        except ValueError:
+            return RetryCheckResult.no_decision
+        if isinstance(body, dict) and body.get("code") == kind_of(RegistryUnavailable("")).code:
+            return RetryCheckResult.do_not_retry
+    return RetryCheckResult.no_decision
 
 
 class FileSlice:
@@ -76,6 +103,10 @@ class RegistryClient(globus_sdk.BaseClient):
                          transport=transport, retry_config=retry_config)
         self._resources_to_close.append(transport)
 
+    def _register_standard_retry_checks(self, retry_config: RetryConfig) -> None:
+        retry_config.checks.register_check(_not_after_the_server_waited)  # before the standard 5xx retries
+        super()._register_standard_retry_checks(retry_config)
+
     def auth_info(self) -> dict[str, Any]:
         """`GET /auth`: how to obtain a token this registry accepts (no token needed)."""
         return self._json(self.get("auth", automatic_authorization=False))
@@ -105,29 +136,29 @@ class RegistryClient(globus_sdk.BaseClient):
         finally:
             body.close()
 
-    def publish(self, request: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    def publish(self, request: PublicationRequest, idempotency_key: str) -> dict[str, Any]:
         """`POST /publications`: submit; the same key always answers with the same task."""
-        return self._json(self.post("publications", data=request, headers={"Idempotency-Key": idempotency_key}))
+        return self._json(self.post("publications", data=dict(request), headers={"Idempotency-Key": idempotency_key}))
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str) -> TaskInfo:
         """`GET /tasks/{task_id}`."""
-        return self._json(self.get(f"tasks/{task_id}"))
+        return cast("TaskInfo", self._json(self.get(f"tasks/{task_id}")))
 
-    def list_servables(self, limit: int, after: str | None = None) -> dict[str, Any]:
+    def list_servables(self, limit: int, after: str | None = None) -> ServablePage:
         """`GET /servables?limit=N[&after=OWNER/NAME]`: a page of the servables the caller sees, and `next`."""
         params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
-        return self._json(self.get("servables", query_params=params))
+        return cast("ServablePage", self._json(self.get("servables", query_params=params)))
 
-    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> ServableInfo:
         """`GET /servables/{owner}/{name}[/versions/{version}]`."""
         parts = ["servables", owner, name, *(["versions", version] if version else [])]
         # Each segment quoted: an owner is any namespace (a Globus username has `@`, a tokens-file one maybe more).
         path = "/".join(quote(part, safe="@+") for part in parts)
-        return self._json(self.get(path))
+        return cast("ServableInfo", self._json(self.get(path)))
 
-    def search(self, text: str, limit: int) -> dict[str, Any]:
+    def search(self, text: str, limit: int) -> SearchResults:
         """`GET /search?q=text&limit=N`: the best `limit` matches."""
-        return self._json(self.get("search", query_params={"q": text, "limit": limit}))
+        return cast("SearchResults", self._json(self.get("search", query_params={"q": text, "limit": limit})))
 
     @contextlib.contextmanager
     def _without_retries(self) -> Iterator[None]:

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
+from dlhub_manifest.registry.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo, TaskStatus
 from dlhub_manifest.registry.service import Identity, RegistryService
-from dlhub_manifest.registry.tasks import QUEUED
 from dlhub_manifest.registry.worker import spawn_worker
-from dlhub_manifest.targets.base import Progress
+from dlhub_manifest.targets.base import LocalCapable, Progress
 
 WARM_IDLE_SECONDS = 20.0
 
@@ -27,6 +27,14 @@ class LocalTarget:
     def description(self) -> str:
         return f"local registry at {self.root}"
 
+    @property
+    def url(self) -> None:
+        return None
+
+    def local(self) -> LocalCapable:
+        """This target itself: it stores files and runs its worker on this machine."""
+        return self
+
     def missing_blobs(self, digests: Iterable[str]) -> set[str]:
         return self.service.missing_blobs(digests)
 
@@ -34,7 +42,6 @@ class LocalTarget:
         with path.open("rb") as fh:
             self.service.put_blob(fh, sha256, size, progress)
 
-    # Not part of Target: what only a registry on this machine can do (see publish.local_store).
     def store_file(self, path: Path, progress: Progress | None = None) -> tuple[str, int]:
         """Store a file's bytes while hashing them, in one pass; returns (sha256, size)."""
         with path.open("rb") as fh:
@@ -44,24 +51,24 @@ class LocalTarget:
         """Start the worker now, so it is loaded by the time the task is submitted (hashing may take a while)."""
         spawn_worker(self.root, idle=WARM_IDLE_SECONDS)
 
-    def publish(self, request: dict[str, Any]) -> str:
+    def publish(self, request: PublicationRequest) -> str:
         task_id = self.service.publish(self.identity, request)
         spawn_worker(self.root)
         return task_id
 
-    def task(self, task_id: str) -> dict[str, Any]:
+    def task(self, task_id: str) -> TaskInfo:
         status = self.service.task(self.identity, task_id)
-        if status["status"] == QUEUED:
+        if status["status"] == TaskStatus.QUEUED:
             spawn_worker(self.root)  # its worker may have died, or exited before noticing it
         return status
 
-    def list_servables(self) -> list[dict[str, Any]]:
+    def list_servables(self) -> list[ServableSummary]:
         return self.service.list_servables(self.identity)
 
-    def get_servable(self, owner: str, name: str, version: str | None = None) -> dict[str, Any]:
+    def get_servable(self, owner: str, name: str, version: str | None = None) -> ServableInfo:
         return self.service.get_servable(self.identity, owner, name, version)
 
-    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[ServableSummary]:
         return self.service.search(self.identity, text, limit=limit)
 
     def whoami(self) -> dict[str, Any]:

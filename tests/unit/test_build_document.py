@@ -153,7 +153,8 @@ def test_check_document_lists_problems_with_their_paths() -> None:
 
 
 @pytest.mark.parametrize("first_import", ["import dlhub_manifest", "import dlhub_manifest.build"])
-def test_top_level_build_is_callable_whatever_was_imported_first(first_import: str) -> None:
-    code = f"{first_import}\nimport dlhub_manifest\nprint(dlhub_manifest.build('examples/keras')['dlhub']['name'])"
+def test_build_is_the_package_function_whatever_was_imported_first(first_import: str) -> None:
+    code = (f"{first_import}\nimport dlhub_manifest\nprint(dlhub_manifest.build.build('examples/keras')['dlhub']"
+            "['name'], dlhub_manifest.api.build is dlhub_manifest.build.build, callable(dlhub_manifest.build))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "keras-iris-mlp", out.stderr
+    assert out.stdout.split() == ["keras-iris-mlp", "True", "False"], out.stderr

@@ -13,8 +13,9 @@ import pytest
 
 from dlhub_manifest.errors import RegistryError
 from dlhub_manifest.registry import tasks as tasks_module
+from dlhub_manifest.registry.contracts import TaskStatus
 from dlhub_manifest.registry.store import MIGRATIONS, Store
-from dlhub_manifest.registry.tasks import FAILED, MAX_ATTEMPTS, QUEUED, RUNNING, SUCCEEDED, LeaseLost, TaskQueue
+from dlhub_manifest.registry.tasks import MAX_ATTEMPTS, LeaseLost, TaskQueue
 
 
 @pytest.fixture
@@ -58,13 +59,14 @@ def test_write_waits_for_another_writer_instead_of_failing(tmp_path: Path, monke
 
 def test_lifecycle_queued_running_succeeded(queue: TaskQueue) -> None:
     task_id = create(queue)
-    assert queue.get(task_id).status == QUEUED  # type: ignore[union-attr]
+    assert queue.get(task_id).status == TaskStatus.QUEUED  # type: ignore[union-attr]
     task = queue.claim("host:1:w")
-    assert task is not None and task.id == task_id and task.status == RUNNING and task.attempts == 1
+    assert task is not None and task.id == task_id and task.status == TaskStatus.RUNNING and task.attempts == 1
     assert queue.claim("host:2:w") is None  # nothing else queued
-    queue.store.write(lambda c: queue.finish(c, task_id, "host:1:w", SUCCEEDED, "done", {"version": "0.1.0"}))
+    queue.store.write(lambda c: queue.finish(c, task_id, "host:1:w", TaskStatus.SUCCEEDED, "done",
+                                             {"version": "0.1.0"}))  # type: ignore[typeddict-item]
     done = queue.get(task_id)
-    assert done is not None and done.status == SUCCEEDED and done.result == {"version": "0.1.0"}
+    assert done is not None and done.status == TaskStatus.SUCCEEDED and done.result == {"version": "0.1.0"}
     assert [m["text"] for m in done.messages] == ["queued", "running", "done"]
 
 
@@ -78,8 +80,8 @@ def test_finishing_a_task_taken_over_raises_lease_lost(queue: TaskQueue) -> None
     task_id = create(queue)
     queue.claim("host:1:a")
     with pytest.raises(LeaseLost):
-        queue.store.write(lambda c: queue.finish(c, task_id, "host:1:b", SUCCEEDED, "not mine"))
-    assert queue.get(task_id).status == RUNNING  # type: ignore[union-attr]
+        queue.store.write(lambda c: queue.finish(c, task_id, "host:1:b", TaskStatus.SUCCEEDED, "not mine"))
+    assert queue.get(task_id).status == TaskStatus.RUNNING  # type: ignore[union-attr]
 
 
 def test_expired_lease_is_requeued_then_failed_with_a_message(tmp_path: Path) -> None:
@@ -90,7 +92,7 @@ def test_expired_lease_is_requeued_then_failed_with_a_message(tmp_path: Path) ->
         assert task is not None and task.attempts == attempt
         queue.reap()
     final = queue.get(task_id)
-    assert final is not None and final.status == FAILED
+    assert final is not None and final.status == TaskStatus.FAILED
     assert "stopped before finishing" in final.messages[-1]["text"]
     assert "Publish again" in final.messages[-1]["text"]
     assert any("queued again (attempt 2 of 3)" in m["text"] for m in final.messages)
@@ -106,7 +108,7 @@ def test_task_of_a_killed_worker_process_is_reaped_at_once(queue: TaskQueue) -> 
     proc.wait()
     assert queue.reap() == 1
     task = queue.get(task_id)
-    assert task is not None and task.status == QUEUED and task.lease_owner is None
+    assert task is not None and task.status == TaskStatus.QUEUED and task.lease_owner is None
 
 
 def test_heartbeat_extends_the_lease_only_for_its_holder(queue: TaskQueue) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.errors import InputError
+
 Shape = list[int | None]
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
 _SAME_SHAPE = frozenset({
@@ -29,7 +31,7 @@ _GLOBAL_POOL = frozenset({"GlobalAveragePooling1D", "GlobalAveragePooling2D", "G
                           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D"})
 
 
-class KerasConfigError(ValueError):
+class KerasConfigError(InputError):
     """The file is not a readable Keras model."""
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dlhub_manifest.errors import InputError
+
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 Field = tuple[int, int, "int | bytes"]
 
 
-class ProtoError(ValueError):
+class ProtoError(InputError):
     """The bytes are not a well-formed protocol-buffers message."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dlhub_manifest.build.inspect import confine
+from dlhub_manifest.errors import DLHubManifestError
 from dlhub_manifest.util.logsafe import redact
 
 DEFAULT_TIMEOUT = 60.0
@@ -37,7 +38,7 @@ _POLL = 0.1  # seconds between checks that the child is still running
 _SECRET_NAME = confine.SECRET_NAME
 
 
-class ProbeFailed(Exception):
+class ProbeFailed(DLHubManifestError):
     """The probe could not finish; `missing` names a module that was not installed, when that is why."""
 
     def __init__(self, message: str, missing: str | None = None) -> None:

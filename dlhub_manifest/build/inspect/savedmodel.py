@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dlhub_manifest.build.inspect import protowire as pw
 from dlhub_manifest.build.inspect.protowire import ProtoError
+from dlhub_manifest.errors import InputError
 
 MAX_PB_BYTES = 512 * 1024 * 1024
 # tensorflow/core/framework/types.proto DataType values -> numpy-style names
@@ -18,7 +19,7 @@ DTYPES = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "in
           23: "uint64"}
 
 
-class SavedModelError(ValueError):
+class SavedModelError(InputError):
     """The directory does not hold a readable SavedModel."""
 
 

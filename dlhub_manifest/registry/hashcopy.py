@@ -1,11 +1,12 @@
-"""Store a regular file: a reader thread fills large aligned buffers, the calling thread hashes each one, and
-a writer thread puts it on the disk with O_DIRECT, all three at once.
+"""Copy bytes into a blob's temp file while hashing them: the registry's one hash-while-copy pipeline.
 
+A reader thread fills large aligned buffers (with `preadv` from a regular file, else from the stream's `read`),
+the calling thread hashes each one, and a writer thread puts it on the disk with O_DIRECT, all three at once.
 The digest is of the very buffers that are written, so the blob is named by the bytes it holds even if the
 source changes meanwhile. O_DIRECT skips the page cache: no gigabyte of cache pages to allocate, fill and
 write back later (in a VM, allocating fresh pages was the most variable cost of a publish), and the data is
-already on the device when the final fsync comes. Where O_DIRECT is refused (tmpfs), or for a short tail,
-the same pipeline writes through the page cache.
+already on the device when the final fsync comes. Where O_DIRECT is refused (tmpfs), for a short tail, or
+for a copy too small to be worth threads, the same pipeline writes through the page cache from one thread.
 """
 
 from __future__ import annotations
@@ -16,16 +17,67 @@ import hashlib
 import mmap
 import os
 import queue
+import stat
 import threading
 from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 BUFFER = 4 << 20  # bytes per read, hash and write; a multiple of ALIGN
 BUFFERS = 4  # in flight at once: peak memory is BUFFER * BUFFERS
 ALIGN = 4096  # O_DIRECT needs offsets, lengths and addresses aligned to the device's block size
-THREADED_BYTES = 8 << 20  # smaller files are written by the calling thread, through the page cache
+THREADED_BYTES = 8 << 20  # smaller copies are read and written by the calling thread, through the page cache
 O_DIRECT = getattr(os, "O_DIRECT", 0)
 Progress = Callable[[int], object]
-_Job = tuple[mmap.mmap, int, int]  # buffer, length, file offset
+_Job = tuple[mmap.mmap, int, int]  # buffer, length, offset in the copy
+
+
+def copy_hashing(src: BinaryIO, dst: int, *, limit: int | None = None,
+                 progress: Progress | None = None) -> tuple[str, int]:
+    """Copy `src` from its current position (at most `limit` bytes) into the empty file `dst`; returns (sha256
+    of what `dst` now holds, its size). `progress(n)` hears of each `n` bytes copied."""
+    source = _Source(src, limit)
+    threaded = source.expected >= THREADED_BYTES
+    digest = hashlib.sha256()
+    done = 0
+    with _Writer(dst, threaded) as writer, _Reader(source, writer.free, threaded) as reader:
+        for buffer, n, at in reader:
+            digest.update(memoryview(buffer)[:n])
+            writer.submit((buffer, n, at))
+            done += n
+            if progress is not None:
+                progress(n)
+    if writer.error is not None:
+        raise writer.error
+    return digest.hexdigest(), done
+
+
+class _Source:
+    """Where the bytes come from: a regular file read by offset (no shared position), or any other stream."""
+
+    def __init__(self, stream: BinaryIO, limit: int | None) -> None:
+        self.limit = limit
+        self._stream = stream
+        self._fd = _regular_fd(stream)
+        self._start = stream.tell() if self._fd is not None else 0
+        size = os.fstat(self._fd).st_size - self._start if self._fd is not None else 0
+        self.expected = limit if limit is not None else size
+
+    def read_into(self, buffer: mmap.mmap, want: int, at: int) -> int:
+        """Fill the start of `buffer` with up to `want` bytes found `at` bytes into the copy; 0 at the end."""
+        if self._fd is not None:
+            return os.preadv(self._fd, [memoryview(buffer)[:want]], self._start + at)
+        data = self._stream.read(want)
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _regular_fd(stream: BinaryIO) -> int | None:
+    """The descriptor of `stream` when it is a regular file, else None."""
+    try:
+        fd = stream.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return None
 
 
 class _Writer:
@@ -107,10 +159,10 @@ def _set_direct(fd: int, on: bool) -> bool:
 
 
 class _Reader:
-    """Fills free buffers from `src` (in a thread when `threaded`), yielding `(buffer, length, offset)` in order."""
+    """Fills free buffers from the source (in a thread when `threaded`), yielding `(buffer, length, offset)`."""
 
-    def __init__(self, src: int, offset: int, limit: int | None, free: queue.Queue[mmap.mmap], threaded: bool) -> None:
-        self._src, self._offset, self._limit, self._free = src, offset, limit, free
+    def __init__(self, source: _Source, free: queue.Queue[mmap.mmap], threaded: bool) -> None:
+        self._source, self._free = source, free
         self._filled: queue.Queue[_Job | None] | None = queue.Queue() if threaded else None
         self._thread = threading.Thread(target=self._run, name="blob-reader", daemon=True) if threaded else None
         self._stop = False
@@ -147,36 +199,12 @@ class _Reader:
             self._filled.put(None)
 
     def _jobs(self) -> Iterator[_Job]:
-        done = 0
-        while not self._stop and (self._limit is None or done < self._limit):
+        done, limit = 0, self._source.limit
+        while not self._stop and (limit is None or done < limit):
             buffer = self._free.get()
-            want = BUFFER if self._limit is None else min(BUFFER, self._limit - done)
-            n = os.preadv(self._src, [memoryview(buffer)[:want]], self._offset + done)
+            n = self._source.read_into(buffer, BUFFER if limit is None else min(BUFFER, limit - done), done)
             if n <= 0 or self._stop:
                 self._free.put(buffer)
                 return
             yield buffer, n, done
             done += n
-
-
-def copy_hashing_file(src: int, dst: int, *, offset: int = 0, limit: int | None = None,
-                      progress: Progress | None = None) -> tuple[str, int]:
-    """Copy regular file `src` (from `offset`, at most `limit` bytes) into the empty file `dst`; returns (sha256
-    of what `dst` now holds, its size).
-
-    Three stages overlap on large files: a thread reads, this thread hashes, a thread writes.
-    """
-    remaining = os.fstat(src).st_size - offset if limit is None else limit
-    threaded = remaining >= THREADED_BYTES
-    digest = hashlib.sha256()
-    done = 0
-    with _Writer(dst, threaded) as writer, _Reader(src, offset, limit, writer.free, threaded) as reader:
-        for buffer, n, at in reader:
-            digest.update(memoryview(buffer)[:n])
-            writer.submit((buffer, n, at))
-            done += n
-            if progress is not None:
-                progress(n)
-    if writer.error is not None:
-        raise writer.error
-    return digest.hexdigest(), done

@@ -1,10 +1,12 @@
-"""Storing a regular file: read, hashed and written (O_DIRECT where the disk takes it), named by what it holds."""
+"""The hash-while-copy pipeline: a regular file or any stream, read, hashed and written (O_DIRECT where the disk
+takes it), named by what it holds."""
 
 from __future__ import annotations
 
 import errno
 import fcntl
 import hashlib
+import io
 import os
 import threading
 from pathlib import Path
@@ -13,9 +15,9 @@ from typing import Any
 import pytest
 
 from dlhub_manifest.errors import RegistryError
-from dlhub_manifest.registry import filecopy
+from dlhub_manifest.registry import hashcopy
 from dlhub_manifest.registry.blobs import BlobStore, hash_blob
-from dlhub_manifest.registry.filecopy import BUFFER, THREADED_BYTES, copy_hashing_file
+from dlhub_manifest.registry.hashcopy import BUFFER, THREADED_BYTES, copy_hashing
 
 BIG = THREADED_BYTES + BUFFER + 12_345  # threaded, several buffers, a tail that is not block-aligned
 
@@ -24,9 +26,26 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _copy(src: Path, dst: Path, **kwargs: Any) -> tuple[str, int]:
+def _copy(src: Path, dst: Path, offset: int = 0, **kwargs: Any) -> tuple[str, int]:
     with open(src, "rb") as fin, open(dst, "w+b") as fout:
-        return copy_hashing_file(fin.fileno(), fout.fileno(), **kwargs)
+        fin.seek(offset)
+        return copy_hashing(fin, fout.fileno(), **kwargs)
+
+
+class Pipe(io.RawIOBase):
+    """A stream that is not a file and answers reads in short pieces, as a socket does."""
+
+    def __init__(self, data: bytes, piece: int = 65_537) -> None:
+        self._data, self._pos, self._piece = data, 0, piece
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        want = self._piece if n is None or n < 0 else min(n, self._piece)
+        chunk = self._data[self._pos:self._pos + want]
+        self._pos += len(chunk)
+        return chunk
 
 
 @pytest.mark.parametrize("size", [0, 1, 4096, BIG])
@@ -37,6 +56,19 @@ def test_copy_and_digest_match_the_source(tmp_path: Path, size: int) -> None:
     assert _copy(tmp_path / "src", tmp_path / "dst", progress=seen.append) == (_sha(data), size)
     assert (tmp_path / "dst").read_bytes() == data
     assert sum(seen) == size
+
+
+@pytest.mark.parametrize("size", [0, 1, THREADED_BYTES - 1, BIG])
+@pytest.mark.parametrize("limit", [None, "size"])
+def test_a_stream_that_is_not_a_file_goes_through_the_same_pipeline(tmp_path: Path, size: int,
+                                                                   limit: str | None) -> None:
+    data = os.urandom(size)
+    seen: list[int] = []
+    with open(tmp_path / "dst", "w+b") as out:
+        got = copy_hashing(Pipe(data), out.fileno(), limit=size if limit else None,  # type: ignore[arg-type]
+                           progress=seen.append)
+    assert got == (_sha(data), size) and sum(seen) == size
+    assert (tmp_path / "dst").read_bytes() == data
 
 
 def test_offset_and_limit(tmp_path: Path) -> None:
@@ -56,7 +88,7 @@ def _assert_copied_intact(tmp_path: Path) -> None:
 
 
 def _direct(fd: int) -> bool:
-    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & filecopy.O_DIRECT)
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & hashcopy.O_DIRECT)
 
 
 def test_the_body_goes_around_the_page_cache_where_the_filesystem_allows(tmp_path: Path,
@@ -71,7 +103,7 @@ def test_the_body_goes_around_the_page_cache_where_the_filesystem_allows(tmp_pat
     monkeypatch.setattr(os, "pwritev", spy)
     _assert_copied_intact(tmp_path)
     with open(tmp_path / "probe", "w+b") as fh:
-        supported = filecopy._set_direct(fh.fileno(), True)
+        supported = hashcopy._set_direct(fh.fileno(), True)
     assert direct[-1] is False  # the unaligned tail went through the page cache
     assert any(direct) is supported  # the aligned body did not, where O_DIRECT works (not on tmpfs)
 
@@ -90,7 +122,7 @@ def test_a_refused_direct_write_is_written_through_the_page_cache(tmp_path: Path
 
 
 def test_without_o_direct_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(filecopy, "O_DIRECT", 0)
+    monkeypatch.setattr(hashcopy, "O_DIRECT", 0)
     _assert_copied_intact(tmp_path)
 
 
