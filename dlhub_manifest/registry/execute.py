@@ -147,8 +147,8 @@ def _manifest_in(top: Path, repo: RepositoryRef) -> tuple[Path, dict[str, Any]]:
         project = resolve_inside(top, rel, "dir") if rel else top
     except PathProblem:
         # the problem's own text names the worker's checkout folder: say it in the repository's terms only
-        raise PublicationFailed(f"the commit has no folder {rel!r} to publish (commit {repo['commit'][:12]}); "
-                                "publish from the folder that holds dlhub.yaml, committed and pushed") from None
+        raise PublicationFailed(f"the commit has no folder {rel!r} to publish; publish from the folder that "
+                                "holds dlhub.yaml, committed and pushed") from None
     links = [n for n in MANIFEST_NAMES if (project / n).is_symlink()]
     if links:
         raise PublicationFailed(f"{links[0]} is a symlink at commit {repo['commit'][:12]}; commit the manifest "

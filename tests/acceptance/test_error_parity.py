@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from publish_support import make_project, make_repo, wait_done
+from git_server import git_http_server
+from publish_support import git, make_project, make_repo, wait_done
 from registry_server import TOKENS, Server, running_server
 
 from dlhub_manifest.errors import DLHubManifestError
@@ -34,6 +35,7 @@ class Where:
     option: tuple[str, str]
     root: Path
     work: Path
+    forge: tuple[str, Path] | None = None  # (base URL, folder) of the git server a remote registry fetches from
 
     def target(self) -> Any:
         from dlhub_manifest.targets import resolve_target
@@ -46,8 +48,15 @@ class Where:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DLHUB_MANIFEST_LOCK_WAIT", LOCK_WAIT)
-        with running_server(tmp_path_factory.mktemp("parity")) as srv:
+        with running_server(tmp_path_factory.mktemp("parity"), "--allow-repository-host", "127.0.0.1") as srv:
             yield srv
+
+
+@pytest.fixture(scope="module")
+def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    root = tmp_path_factory.mktemp("forge")
+    with git_http_server(root) as url:
+        yield url, root
 
 
 @pytest.fixture(autouse=True)
@@ -112,6 +121,9 @@ def bad_repository_path(_run_cli: RunCli, where: Where) -> Any:
     repo = make_repo(where.work / "repo", name="pathless")
     request = prepare_repository(str(repo), inspect=False).request()
     request["repository"]["path"] = "no/such/folder"
+    if where.forge:  # a registry over HTTP fetches from a URL, never from a folder of the caller's
+        git(where.work, "clone", "-q", "--bare", str(repo), str(where.forge[1] / "pathless.git"))
+        request["repository"]["url"] = f"{where.forge[0]}/pathless.git"
     target = where.target()
     status = wait_done(target, target.publish(request))
     return status["status"], status["messages"][-1]["text"]
@@ -146,10 +158,11 @@ EXPECTED = {  # what the user is told, checked too: two equal wrong answers must
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__ for c in CASES])
 def test_a_failure_ends_the_same_way_locally_and_over_http(case: Callable[[RunCli, Where], Any], run_cli: RunCli,
-                                                           server: Server, tmp_path: Path) -> None:
+                                                           server: Server, forge: tuple[str, Path],
+                                                           tmp_path: Path) -> None:
     local = case(run_cli, Where(("--registry", str(tmp_path / "registry")), tmp_path / "registry",
                                 tmp_path / "local"))
-    remote = case(run_cli, Where(("--target", server.url), server.root, tmp_path / "remote"))
+    remote = case(run_cli, Where(("--target", server.url), server.root, tmp_path / "remote", forge))
     assert remote == local
     want = EXPECTED[case.__name__]
     assert local[0] == want[0]
