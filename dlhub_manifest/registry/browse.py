@@ -75,24 +75,105 @@ def list_page(conn: sqlite3.Connection, viewer: Viewer, limit: int | None,
 
 def search(conn: sqlite3.Connection, viewer: Viewer, text: str, limit: int | None) -> Listing:
     """Visible servables whose searchable text holds every word of `text`, best first, at most `limit`."""
+    match = _match(conn, viewer, text)
+    if match is None:
+        return Listing([])
+    sql = (f"SELECT c.summary, {match.score} AS score FROM catalog c {match.joins}WHERE {match.where} "
+           "ORDER BY score DESC, c.owner, c.name LIMIT ?")
+    return Listing([r[0] for r in conn.execute(sql, [*match.score_params, *match.params,
+                                                     -1 if limit is None else limit])])
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Exact filters on top of a search: servable type, domain, keyword (case-insensitive) and owner."""
+
+    type: str | None = None
+    domain: str | None = None
+    keyword: str | None = None
+    owner: str | None = None
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        """Conditions on `c` (catalog), `t` (catalog_text) and `v` (the latest version), with parameters."""
+        where: list[str] = []
+        params: list[Any] = []
+        if self.owner:
+            where.append("c.owner = ?")
+            params.append(self.owner)
+        for field, value in (("domains", self.domain), ("keywords", self.keyword)):
+            if value:  # one whole line of the field: the fields are newline-joined and lower-cased
+                where.append(f"instr(char(10) || t.{field} || char(10), ?) > 0")
+                params.append("\n" + value.strip().lower() + "\n")
+        if self.type:
+            where.append("lower(json_extract(v.document, '$.servable.type')) = ?")
+            params.append(self.type.strip().lower())
+        return where, params
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of a filtered search: the summaries (each with the servable `type`) and how many match in all."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
+def find(conn: sqlite3.Connection, viewer: Viewer, text: str, filters: Filters, limit: int, offset: int) -> Found:
+    """`search` with `filters`, counted, one page of `limit` from `offset` (best first, then OWNER/NAME)."""
+    match = _match(conn, viewer, text)
+    if match is None:
+        return Found([], 0)
+    extra, extra_params = filters.sql()
+    where = " AND ".join([match.where, *extra])
+    joins = match.joins + ("JOIN versions v ON v.id = c.version_id " if filters.type else "")
+    params = [*match.params, *extra_params]
+    total = conn.execute(f"SELECT count(*) FROM catalog c {joins}WHERE {where}", params).fetchone()[0]
+    sql = (f"SELECT c.summary, c.version_id, {match.score} AS score FROM catalog c {joins}WHERE {where} "
+           "ORDER BY score DESC, c.owner, c.name LIMIT ? OFFSET ?")
+    rows = conn.execute(sql, [*match.score_params, *params, limit, offset]).fetchall()
+    types = _types(conn, [r[1] for r in rows])
+    return Found([{**json.loads(r[0]), "type": types.get(r[1])} for r in rows], int(total))
+
+
+def _types(conn: sqlite3.Connection, version_ids: list[int]) -> dict[int, str | None]:
+    """The servable type of a few versions (read from their documents: only for the page shown)."""
+    if not version_ids:
+        return {}
+    marks = ", ".join("?" * len(version_ids))
+    rows = conn.execute(f"SELECT id, json_extract(document, '$.servable.type') FROM versions WHERE id IN ({marks})",
+                        version_ids)
+    return {r[0]: r[1] for r in rows}
+
+
+@dataclass(frozen=True)
+class _Match:
+    """The SQL of a word search: joins, WHERE condition and the score expression, each with parameters."""
+
+    joins: str
+    where: str
+    params: list[Any]
+    score: str
+    score_params: list[str]
+
+
+def _match(conn: sqlite3.Connection, viewer: Viewer, text: str) -> _Match | None:
+    """The SQL matching every word of `text` among visible servables (None: nothing can match)."""
     words = list(dict.fromkeys(text.lower().split()))
     if any("\0" in w for w in words):
         # stored text never holds NUL (manifests refuse control characters) and FTS5 cannot parse it
-        return Listing([])
+        return None
     indexed = [w for w in words if len(w) >= TRIGRAM] if has_fts(conn) else []
     visible, params = viewer.sql()
-    joins, where = "", [visible]
+    joins, where = "JOIN catalog_text t ON t.servable_id = c.servable_id ", [visible]
     if indexed:
-        joins = f"JOIN {FTS_TABLE} f ON f.rowid = c.servable_id "
+        joins += f"JOIN {FTS_TABLE} f ON f.rowid = c.servable_id "
         where.append(f"{FTS_TABLE} MATCH ?")
         params.append(" ".join(_phrase(w) for w in indexed))
     for word in (w for w in words if w not in indexed):
         where.append("instr(t.text, ?) > 0")
         params.append(word)
     score, score_params = _score(words)
-    sql = (f"SELECT c.summary, {score} AS score FROM catalog c JOIN catalog_text t ON t.servable_id = "
-           f"c.servable_id {joins}WHERE {' AND '.join(where)} ORDER BY score DESC, c.owner, c.name LIMIT ?")
-    return Listing([r[0] for r in conn.execute(sql, [*score_params, *params, -1 if limit is None else limit])])
+    return _Match(joins, " AND ".join(where), params, score, score_params)
 
 
 def _phrase(word: str) -> str:

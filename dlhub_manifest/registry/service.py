@@ -148,6 +148,30 @@ class RegistryService:
                              "more specific words")
         return self._read(lambda conn: browse.search(conn, identity.viewer(), text, limit))
 
+    def find(self, identity: Identity, text: str, filters: browse.Filters, *, limit: int = SEARCH_LIMIT,
+             offset: int = 0) -> browse.Found:
+        """`search` narrowed by `filters`, one page (`limit` results from `offset`) with the total count."""
+        _check_limit(limit)
+        if offset < 0:
+            raise UsageError(f"offset must be 0 or more (got {offset})")
+        if not self.store.exists():
+            return browse.Found([], 0)
+        with self.store.snapshot() as conn:
+            return browse.find(conn, identity.viewer(), text, filters, limit, offset)
+
+    def history(self, identity: Identity, owner: str, name: str) -> list[dict[str, Any]]:
+        """Every version of a servable the caller can see, oldest first: `{version, published_at}` each."""
+        if not self.store.exists():
+            raise _not_found(owner, name, None)
+        with self.store.snapshot() as conn:
+            servable = q.servable_row(conn, owner, name)
+            rows = q.version_rows(conn, servable["id"]) if servable else []
+        seen = [r for r in rows if identity.can_see(owner, q.loads(r["document"]))]
+        if not seen:
+            raise _not_found(owner, name, None)
+        return [{"version": r["version"], "published_at": r["created_at"]}
+                for r in sorted(seen, key=lambda r: parse_version(r["version"]))]
+
     def get_servable(self, identity: Identity, owner: str, name: str, version: str | None = None) -> ServableInfo:
         """One version (default the latest) with its document, file index and provenance, plus every version."""
         if not self.store.exists():

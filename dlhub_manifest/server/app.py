@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -33,6 +34,11 @@ from dlhub_manifest.server.common import (
     on_unexpected,
 )
 from dlhub_manifest.server.uploads import UploadArea
+from dlhub_manifest.server.web import routes as web
+from dlhub_manifest.server.web.caller import error_page, wants_page
+from dlhub_manifest.server.web.headers import SecurityHeaders
+from dlhub_manifest.server.web.session import Sessions
+from dlhub_manifest.server.web.taskpage import task_page
 from dlhub_manifest.util.resources import data_dir
 
 OPENAPI_FILE = "registry-openapi.json"
@@ -118,7 +124,10 @@ def _check_namespace(identity: Identity, body: dict[str, Any]) -> None:
                         f"under your own namespace ({identity.username})")
 
 
-async def task(request: Request) -> JSONResponse:
+async def task(request: Request) -> Response:
+    """`GET /tasks/{id}`: the task as JSON; a browser asking for HTML without a token gets the task's page."""
+    if wants_page(request):
+        return await task_page(request)
     identity = await identity_of(request)
     return JSONResponse(await call(request.app.state.service.task, identity, request.path_params["task_id"]))
 
@@ -197,10 +206,10 @@ ROUTES = [
 
 def create_app(settings: Settings) -> Starlette:
     """The ASGI app for one registry folder."""
-    app = Starlette(routes=[*ROUTES, *settings.extra_routes], exception_handlers={
+    app = Starlette(routes=[*ROUTES, *web.routes(), *settings.extra_routes], exception_handlers={
         DLHubManifestError: on_library_error, Exception: on_unexpected,
         404: _not_found, 405: _not_allowed,
-    })
+    }, middleware=[Middleware(SecurityHeaders)])
     app.state.service = RegistryService(settings.root, policy=settings.fetch_policy,
                                         owner_storage=settings.quotas.owner_storage)
     app.state.uploads = UploadArea(settings.root, settings.quotas)
@@ -209,10 +218,13 @@ def create_app(settings: Settings) -> Starlette:
     app.state.max_blob_size = settings.max_blob_size
     app.state.globus = settings.globus
     app.state.openapi = openapi_document()
+    app.state.sessions = Sessions()
     return app
 
 
 async def _not_found(request: Request, _exc: Exception) -> Response:
+    if wants_page(request):
+        return error_page(request, 404, f"There is no page at {request.url.path}.")
     return await on_library_error(request, HTTPProblem(404, "not_found", f"no route {request.url.path}"))
 
 
