@@ -14,7 +14,7 @@ VALID = REPO / "tests" / "examples" / "valid" / "full-static"
 INVALID = REPO / "tests" / "examples" / "invalid" / "type-n-input-columns.yaml"
 
 HEAVY = ("globus_sdk", "git", "cookiecutter", "starlette", "uvicorn", "numpy", "sklearn", "torch", "keras",
-         "tensorflow", "requests", "httpx")
+         "tensorflow", "requests", "httpx", "jinja2", "markdown_it")
 
 # Runs the CLI the way the console script does, then reports the exit code and every loaded top-level package.
 PROBE = """
