@@ -23,6 +23,7 @@ WEIGHTS = {"title": 6, "name": 5, "keywords": 4, "domains": 3, "creators": 2, "i
 TRIGRAM = 3  # the trigram index cannot find shorter words
 SEARCH_LIMIT = 50  # results of a search unless the caller asks for more
 MAX_LIMIT = 10_000  # the most a list page or a search returns at once
+TEXT_JOIN = "JOIN catalog_text t ON t.servable_id = c.servable_id "
 
 
 @dataclass(frozen=True)
@@ -125,14 +126,35 @@ def find(conn: sqlite3.Connection, viewer: Viewer, text: str, filters: Filters, 
         return Found([], 0)
     extra, extra_params = filters.sql()
     where = " AND ".join([match.where, *extra])
-    joins = match.joins + ("JOIN versions v ON v.id = c.version_id " if filters.type else "")
+    joins = match.joins
+    if (filters.domain or filters.keyword) and TEXT_JOIN not in joins:
+        joins += TEXT_JOIN
+    if filters.type:
+        joins += "JOIN versions v ON v.id = c.version_id "
     params = [*match.params, *extra_params]
-    total = conn.execute(f"SELECT count(*) FROM catalog c {joins}WHERE {where}", params).fetchone()[0]
-    sql = (f"SELECT c.summary, c.version_id, {match.score} AS score FROM catalog c {joins}WHERE {where} "
-           "ORDER BY score DESC, c.owner, c.name LIMIT ? OFFSET ?")
-    rows = conn.execute(sql, [*match.score_params, *params, limit, offset]).fetchall()
+    if not match.score_params:  # no words: every score is 0, so the (owner, name) index gives the order
+        total = conn.execute(f"SELECT count(*) FROM catalog c {joins}WHERE {where}", params).fetchone()[0]
+        rows = conn.execute(f"SELECT c.summary, c.version_id FROM catalog c {joins}WHERE {where} "
+                            "ORDER BY c.owner, c.name LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        return Found(_with_types(conn, rows), int(total))
+    # one pass over the matches for both the count and the ranking; summaries are read for the page only
+    sql = (f"SELECT c.servable_id, {match.score} AS score, count(*) OVER () FROM catalog c {joins}"
+           f"WHERE {where} ORDER BY score DESC, c.owner, c.name LIMIT ? OFFSET ?")
+    ranked = conn.execute(sql, [*match.score_params, *params, limit, offset]).fetchall()
+    if not ranked:  # a page past the end: still say how many there are
+        total = conn.execute(f"SELECT count(*) FROM catalog c {joins}WHERE {where}", params).fetchone()[0]
+        return Found([], int(total))
+    ids = [r[0] for r in ranked]
+    rows = {r[0]: r[1:] for r in conn.execute(
+        f"SELECT servable_id, summary, version_id FROM catalog WHERE servable_id IN ({', '.join('?' * len(ids))})",
+        ids)}
+    return Found(_with_types(conn, [rows[i] for i in ids]), int(ranked[0][2]))
+
+
+def _with_types(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Each row's summary with its servable `type` added."""
     types = _types(conn, [r[1] for r in rows])
-    return Found([{**json.loads(r[0]), "type": types.get(r[1])} for r in rows], int(total))
+    return [{**json.loads(r[0]), "type": types.get(r[1])} for r in rows]
 
 
 def _types(conn: sqlite3.Connection, version_ids: list[int]) -> dict[int, str | None]:
@@ -164,7 +186,7 @@ def _match(conn: sqlite3.Connection, viewer: Viewer, text: str) -> _Match | None
         return None
     indexed = [w for w in words if len(w) >= TRIGRAM] if has_fts(conn) else []
     visible, params = viewer.sql()
-    joins, where = "JOIN catalog_text t ON t.servable_id = c.servable_id ", [visible]
+    joins, where = TEXT_JOIN if words else "", [visible]
     if indexed:
         joins += f"JOIN {FTS_TABLE} f ON f.rowid = c.servable_id "
         where.append(f"{FTS_TABLE} MATCH ?")

@@ -90,8 +90,8 @@ async def _servable(request: Request) -> dict[str, Any]:
     identity = await viewer(request)
     service: RegistryService = request.app.state.service
     owner, name, version = _ref(request)
-    found = await call(service.get_servable, identity, owner, name, version)
-    history = await call(service.history, identity, owner, name)
+    found, history = await call(lambda: (service.get_servable(identity, owner, name, version),
+                                         service.history(identity, owner, name)))
     return {**servable_view(found, history), "document": found["document"]}
 
 

@@ -141,7 +141,8 @@ def servable_view(found: dict[str, Any], history: list[dict[str, Any]]) -> dict[
                                                             _items(datacite, "rightsList")),
         "keywords": [str(s.get("subject")) for s in _items(datacite, "subjects")],
         "domains": _texts(dlhub.get("domains")), "related": related(datacite),
-        "type": str(servable.get("type") or ""), "methods": methods(servable),
+        "type": str(servable.get("type") or ""), "methods": (rows := methods(servable)),
+        "has_examples": any(m["examples"] for m in rows),
         "files": files(found["files"]), "total_size": human_size(sum(int(f["size"]) for f in found["files"])),
         "dependencies": dependencies(dlhub), "provenance": provenance_view(found.get("provenance")),
         "published": when(found.get("published_at")), "public": "public" in _texts(dlhub.get("visible_to")) or
