@@ -145,13 +145,13 @@ def find(conn: sqlite3.Connection, viewer: Viewer, text: str, filters: Filters, 
         total = conn.execute(f"SELECT count(*) FROM catalog c {joins}WHERE {where}", params).fetchone()[0]
         return Found([], int(total))
     ids = [r[0] for r in ranked]
-    rows = {r[0]: r[1:] for r in conn.execute(
+    summaries = {r[0]: r[1:] for r in conn.execute(
         f"SELECT servable_id, summary, version_id FROM catalog WHERE servable_id IN ({', '.join('?' * len(ids))})",
         ids)}
-    return Found(_with_types(conn, [rows[i] for i in ids]), int(ranked[0][2]))
+    return Found(_with_types(conn, [summaries[i] for i in ids]), int(ranked[0][2]))
 
 
-def _with_types(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+def _with_types(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """Each row's summary with its servable `type` added."""
     types = _types(conn, [r[1] for r in rows])
     return [{**json.loads(r[0]), "type": types.get(r[1])} for r in rows]
