@@ -28,6 +28,10 @@ def test_wheel_contains_data_folders(wheel: Path) -> None:
     assert "dlhub_manifest/_data/schemas/spdx-licenses.json" in names
     assert any(n.startswith("dlhub_manifest/_data/templates/") for n in names)
     assert "dlhub_manifest/py.typed" in names
+    web = "dlhub_manifest/server/web/"
+    for page in ("base", "home", "servable", "diff", "task", "owner", "signin", "error"):
+        assert f"{web}templates/{page}.html" in names
+    assert {f"{web}static/app.js", f"{web}static/style.css", f"{web}static/favicon.svg"} <= names
 
 
 def test_installed_wheel_validates_with_its_own_schema(wheel: Path, tmp_path: Path) -> None:

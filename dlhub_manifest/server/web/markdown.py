@@ -53,3 +53,14 @@ def _heading(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
 def render_markdown(text: str) -> Markup:
     """`text` as HTML that cannot run script (safe to insert into a page unescaped)."""
     return Markup(_parser().render(text[:MAX_CHARS]))  # escaped by markdown-it, raw HTML off
+
+
+def first_line_text(text: str, limit: int = 200) -> str:
+    """The first paragraph or heading of Markdown `text` as plain text, cut to `limit` (for result lists)."""
+    for token in _parser().parse(text[:4000]):
+        if token.type == "inline" and token.children is not None:
+            plain = "".join(c.content for c in token.children if c.type in ("text", "code_inline"))
+            plain = " ".join(plain.split())
+            if plain:
+                return plain if len(plain) <= limit else plain[:limit].rstrip() + "…"
+    return ""

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from dlhub_manifest.registry.document import block
-from dlhub_manifest.server.web.markdown import render_markdown, safe_url
+from dlhub_manifest.server.web.markdown import first_line_text, render_markdown, safe_url
 from dlhub_manifest.server.web.provenance import provenance_view
 from dlhub_manifest.util.humanize import human_size
 
@@ -119,10 +119,9 @@ def files(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summary_view(item: dict[str, Any]) -> dict[str, Any]:
-    """A search result: the catalog summary with its first description line cut to one sentence-ish."""
-    description = str(item.get("description") or "").strip().split("\n", 1)[0]
+    """A search result: the catalog summary with the description's first paragraph as plain text."""
     return {**item, "title": str(item.get("title") or item.get("name") or ""),
-            "line": description[:200] + ("…" if len(description) > 200 else ""),
+            "line": first_line_text(str(item.get("description") or "")),
             "creators": _texts(item.get("creators")), "published": when(item.get("published_at"))}
 
 
