@@ -76,7 +76,8 @@ def serve_command(registry: Path, host: str, port: int, tokens: Path | None, glo
     settings = Settings(root=registry.absolute(),
                         authenticator=build_authenticator(tokens, globus, limits["trusted_publishers"]),
                         max_blob_size=blob, globus=globus.advertised() if globus else None,
-                        fetch_policy=_policy(limits, blob), workers=_workers(limits), quotas=_quotas(limits))
+                        fetch_policy=_policy(limits, blob), workers=_workers(limits), quotas=_quotas(limits),
+                        web_login=globus.web_login() if globus else None)
     click.echo(f"serving registry {settings.root} at http://{host}:{port} (Ctrl-C stops)", err=True)
     run(settings, host, port, worker=not no_worker)
     return 0

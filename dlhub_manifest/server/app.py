@@ -36,6 +36,7 @@ from dlhub_manifest.server.common import (
 from dlhub_manifest.server.uploads import UploadArea
 from dlhub_manifest.server.web import routes as web
 from dlhub_manifest.server.web.caller import error_page, wants_page
+from dlhub_manifest.server.web.globus_login import GlobusWebLogin
 from dlhub_manifest.server.web.headers import SecurityHeaders
 from dlhub_manifest.server.web.session import Sessions
 from dlhub_manifest.server.web.taskpage import task_page
@@ -54,6 +55,7 @@ class Settings:
     authenticator: Authenticator
     max_blob_size: int = DEFAULT_MAX_BLOB
     globus: dict[str, Any] | None = None
+    web_login: GlobusWebLogin | None = None
     extra_routes: list[Route] = field(default_factory=list)
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     workers: WorkerSettings = field(default_factory=lambda: WorkerSettings())
@@ -219,6 +221,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.globus = settings.globus
     app.state.openapi = openapi_document()
     app.state.sessions = Sessions()
+    app.state.web_login = settings.web_login
     return app
 
 

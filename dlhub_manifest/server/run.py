@@ -21,6 +21,7 @@ from pathlib import Path
 from dlhub_manifest.errors import UsageError
 from dlhub_manifest.server.app import Settings, WorkerSettings, create_app
 from dlhub_manifest.server.auth import Authenticator, Chain, GlobusIntrospection, TokensFile
+from dlhub_manifest.server.web.globus_login import GlobusWebLogin
 from dlhub_manifest.util.procutil import stop_process
 
 SERVER_CLIENT_ID_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_ID"
@@ -40,6 +41,10 @@ class GlobusServerConfig:
 
     def advertised(self) -> dict[str, str | None]:
         return {"scope": self.scope, "resource_server": self.client_id, "native_client_id": self.native_client_id}
+
+    def web_login(self) -> GlobusWebLogin:
+        """Signing in to the web pages through Globus Auth with this same client and scope."""
+        return GlobusWebLogin(self.client_id, self.client_secret, self.scope)
 
 
 def globus_config(client_id: str | None, scope: str | None, native_client_id: str | None) -> GlobusServerConfig | None:
