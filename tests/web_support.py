@@ -124,9 +124,9 @@ def fill(root: Path) -> None:
     third["servable"]["methods"]["triple"] = {"input": {"type": "list"}, "output": {"type": "list"},
                                               "parameters": {"factor": 3}}
     register(root, "alice", "2.0.0", third, files={"mypkg/model.py": b"def run(x):\n    return 3 * x\n"})
-    register(root, "carol", "0.1.0", variant("band-gap", "Band gap regressor", servable_type="sklearn",
+    register(root, "carol", "0.1.0", variant("band-gap", "Band gap regressor", servable_type="Scikit-learn estimator",
                                              keywords=("band gap", "crystals"), domains=("chemistry",)))
-    register(root, "carol", "0.2.0", variant("alloys", "Alloy strength", servable_type="pytorch",
+    register(root, "carol", "0.2.0", variant("alloys", "Alloy strength", servable_type="Torch Model",
                                              keywords=("alloys",), domains=("materials science",)))
     register(root, "bob", "1.0.0", variant("secret", "Secret band model", visible_to=[BOB_ID]))
     hostile = hostile_document()

@@ -168,12 +168,22 @@ def test_search_filters_and_pages(client: TestClient, tmp_path: Path) -> None:
         return re.findall(r'<p class="meta"><code>([^<]+)</code>', html)
 
     assert names(client.get("/?type=sklearn", headers=HTML).text) == ["carol/band-gap"]
-    assert names(client.get("/?type=PyTorch", headers=HTML).text) == ["carol/alloys"]
+    assert names(client.get("/?type=PyTorch", headers=HTML).text) == ["carol/alloys"]  # the manifest's type
+    assert names(client.get("/?type=torch+model", headers=HTML).text) == ["carol/alloys"]  # or the label
     assert names(client.get("/?domain=chemistry", headers=HTML).text) == ["carol/band-gap"]
     assert names(client.get("/?keyword=band+gap", headers=HTML).text) == ["carol/band-gap"]
     assert names(client.get("/?keyword=band", headers=HTML).text) == []  # a keyword filter is the whole keyword
     assert names(client.get("/?owner=carol&q=alloy", headers=HTML).text) == ["carol/alloys"]
     assert names(client.get("/?q=band", headers=HTML).text)[0] == "carol/band-gap"  # ranked: title first
+
+
+def test_a_huge_file_index_is_cut_on_the_page(tmp_path: Path) -> None:
+    root = tmp_path / "registry"
+    register(root, "dave", "1.0.0", variant("big", "Big"), files={f"part-{i:04d}": b"x" for i in range(1003)})
+    with TestClient(app_for(root, tmp_path)) as c:
+        text = c.get("/s/dave/big", headers=HTML).text
+    assert "Files (1003, 1003 B)" in text and text.count('<code class="hash">') == 1000
+    assert "And 3 more: the whole index is in the" in text
 
 
 def test_results_come_in_pages_of_twenty(tmp_path: Path) -> None:
@@ -228,7 +238,8 @@ def test_servable_page_card_versions_and_citations(client: TestClient) -> None:
     assert '<a href="https://orcid.org/0000-0002-1825-0097"' in text and "Argonne National Laboratory" in text
     assert '<a href="https://doi.org/10.1000/xyz123" rel="nofollow noopener noreferrer">10.1000/xyz123</a>' in text
     assert f'<a href="https://github.com/alice/scaler/commit/{"a" * 40}"' in text
-    assert "dlhub-manifest run alice/scaler_v2.0@1.0.0 --input input.json" in text
+    assert "dlhub-manifest run alice/scaler_v2.0@1.0.0 --input input.json --target http://127.0.0.1:8000" in text
+    assert "result = api.run(&#39;alice/scaler_v2.0@1.0.0&#39;, inputs, target=&#39;http://127.0.0.1:8000&#39;)" in text
     assert "latest is v2.0.0" in text and "<code>list of float</code>" in text
     picked = client.get("/s/alice/scaler_v2.0?version=1.1.0", headers=HTML, follow_redirects=False)
     assert picked.status_code == 303 and picked.headers["location"] == "/s/alice/scaler_v2.0@1.1.0"

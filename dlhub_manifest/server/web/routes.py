@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from dlhub_manifest.build.inspect import INSPECTORS
 from dlhub_manifest.registry.browse import Filters
 from dlhub_manifest.registry.service import RegistryService
 from dlhub_manifest.server.common import HTTPProblem, call
@@ -60,13 +61,21 @@ async def _results(request: Request, text: str, filters: Filters) -> dict[str, A
             "pager": _pager(request, number, found.total)}
 
 
+def type_labels() -> dict[str, str]:
+    """Manifest servable types (`sklearn`) → the label documents carry (`Scikit-learn estimator`)."""
+    return {key: kind.label for key, kind in INSPECTORS.items()}
+
+
 @html_errors
 async def home(request: Request) -> Response:
-    """`/`: the search box, filters and one page of ranked results (every visible servable without a query)."""
+    """`/`: the search box, filters and one page of ranked results (every visible servable without a query).
+    The type filter takes the manifest's type (`sklearn`) or the document's label, in any case."""
     text = _text(request, "q")
     chosen = {k: _text(request, k) for k in FILTERS}
-    context = await _results(request, text, Filters(**{k: v or None for k, v in chosen.items()}))
-    return page(request, "home.html", {**context, "q": text, "filters": chosen,
+    labels = type_labels()
+    wanted = {**chosen, "type": labels.get(chosen["type"].lower(), chosen["type"])}
+    context = await _results(request, text, Filters(**{k: v or None for k, v in wanted.items()}))
+    return page(request, "home.html", {**context, "q": text, "filters": chosen, "types": labels,
                                        "searched": bool(text or any(chosen.values()))})
 
 
@@ -92,7 +101,8 @@ async def _servable(request: Request) -> dict[str, Any]:
     owner, name, version = _ref(request)
     found, history = await call(lambda: (service.get_servable(identity, owner, name, version),
                                          service.history(identity, owner, name)))
-    return {**servable_view(found, history), "document": found["document"]}
+    registry_url = f"{request.url.scheme}://{request.url.netloc}"
+    return {**servable_view(found, history, registry_url), "document": found["document"]}
 
 
 @html_errors

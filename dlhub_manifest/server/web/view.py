@@ -17,6 +17,7 @@ from dlhub_manifest.server.web.provenance import provenance_view
 from dlhub_manifest.util.humanize import human_size
 
 ORCID_PREFIX = "https://orcid.org/"
+MAX_FILES_SHOWN = 1000  # a page lists this many files at most; the JSON API has the whole index
 
 
 def when(timestamp: float | None) -> str:
@@ -125,8 +126,9 @@ def summary_view(item: dict[str, Any]) -> dict[str, Any]:
             "creators": _texts(item.get("creators")), "published": when(item.get("published_at"))}
 
 
-def servable_view(found: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
-    """Everything the servable page shows for one version (`found` is `RegistryService.get_servable`'s answer)."""
+def servable_view(found: dict[str, Any], history: list[dict[str, Any]], registry_url: str) -> dict[str, Any]:
+    """Everything the servable page shows for one version (`found` is `RegistryService.get_servable`'s answer);
+    `registry_url` (this server, as the browser reached it) goes into the how-to-run commands."""
     document = found["document"]
     datacite, dlhub, servable = block(document, "datacite"), block(document, "dlhub"), block(document, "servable")
     titles, descriptions = _items(datacite, "titles"), _items(datacite, "descriptions")
@@ -142,11 +144,13 @@ def servable_view(found: dict[str, Any], history: list[dict[str, Any]]) -> dict[
         "domains": _texts(dlhub.get("domains")), "related": related(datacite),
         "type": str(servable.get("type") or ""), "methods": (rows := methods(servable)),
         "has_examples": any(m["examples"] for m in rows),
-        "files": files(found["files"]), "total_size": human_size(sum(int(f["size"]) for f in found["files"])),
+        "files": files(found["files"][:MAX_FILES_SHOWN]), "files_count": len(found["files"]),
+        "files_hidden": max(len(found["files"]) - MAX_FILES_SHOWN, 0),
+        "total_size": human_size(sum(int(f["size"]) for f in found["files"])),
         "dependencies": dependencies(dlhub), "provenance": provenance_view(found.get("provenance")),
         "published": when(found.get("published_at")), "public": "public" in _texts(dlhub.get("visible_to")) or
         not dlhub.get("visible_to"),
         "versions": [{**h, "published": when(h["published_at"])} for h in reversed(history)],
-        "run_cli": f"dlhub-manifest run {ref} --input input.json",
-        "run_api": f"from dlhub_manifest import api\n\nresult = api.run({ref!r}, inputs)",
+        "run_cli": f"dlhub-manifest run {ref} --input input.json --target {registry_url}",
+        "run_api": f"from dlhub_manifest import api\n\nresult = api.run({ref!r}, inputs, target={registry_url!r})",
     }
