@@ -196,6 +196,8 @@ def test_results_come_in_pages_of_twenty(tmp_path: Path) -> None:
         assert "45 results" in first and "Page 1 of 3" in first and 'rel="next"' in first
         last = c.get("/?owner=dave&page=3", headers=HTML).text
         assert last.count('class="meta"') == 5 and 'rel="prev"' in last and 'rel="next"' not in last
+        for odd in ("0", "-1", "x", "99999999999"):  # not a page number: the first page
+            assert "Page 1 of 3" in c.get(f"/?owner=dave&page={odd}", headers=HTML).text
     found = service.find(Identity("x", "x"), "model", Filters(owner="dave"), limit=20, offset=40)
     assert found.total == 45 and [i["servable"] for i in found.items] == [f"dave/m{i}" for i in range(40, 45)]
 

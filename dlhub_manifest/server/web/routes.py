@@ -36,8 +36,11 @@ def _text(request: Request, name: str) -> str:
 
 
 def _page_number(request: Request) -> int:
+    """`?page=N` (1 when absent or not a page number; at most MAX_PAGE)."""
     text = request.query_params.get("page", "1")
-    return min(int(text), MAX_PAGE) if text.isascii() and text.isdigit() and 0 < len(text) < 6 and int(text) else 1
+    if not (text.isascii() and text.isdigit() and len(text) < 6):
+        return 1
+    return min(max(int(text), 1), MAX_PAGE)
 
 
 def _pager(request: Request, number: int, total: int) -> dict[str, Any]:

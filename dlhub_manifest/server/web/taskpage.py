@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from dlhub_manifest.registry.tasks import DONE, SUCCEEDED
 from dlhub_manifest.server.common import call
-from dlhub_manifest.server.web.caller import ANONYMOUS, html_errors, viewer
+from dlhub_manifest.server.web.caller import html_errors, viewer
 from dlhub_manifest.server.web.render import page
 from dlhub_manifest.server.web.view import mapping, when
 
@@ -24,7 +24,6 @@ REFRESH_SECONDS = 2
 async def _task(request: Request) -> dict[str, Any]:
     identity = await viewer(request)
     task: dict[str, Any] = await call(request.app.state.service.task, identity, request.path_params["task_id"])
-    task["signed_in"] = identity is not ANONYMOUS
     return task
 
 
