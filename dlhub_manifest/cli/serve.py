@@ -61,8 +61,7 @@ def parse_size(text: str) -> int:
 def serve_command(registry: Path, host: str, port: int, tokens: Path | None, globus_client_id: str | None,
                   globus_scope: str | None, login_client_id: str | None, max_blob_size: str, no_worker: bool,
                   **limits: Any) -> int:
-    """Serve a registry over HTTP (API documented at /openapi.json, web pages at /), with its task
-    workers.
+    """Serve a registry over HTTP: the API (documented at /openapi.json), web pages (at /) and task workers.
 
     Clients publish with `--target http://HOST:PORT` and a bearer token from --tokens, Globus Auth or, from
     CI, an OpenID Connect ID token of a trusted publisher. See docs/http-registry.md before serving others.
