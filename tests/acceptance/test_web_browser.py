@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import requests
 from registry_server import TOKENS, Server, running_server
-from web_support import PUBLIC_PAGES, base_document, fill
+from web_support import EXAMPLE, PUBLIC_PAGES, base_document, fill
 
+from dlhub_manifest.util.humanize import human_size
 from dlhub_manifest.util.procutil import stop_process
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -113,18 +114,22 @@ def test_switch_versions_and_compare_them(server: Server, watched: Watched, shot
     page.screenshot(path=str(shots / "diff.png"), full_page=True)
 
 
-def _publish(server: Server, name: str) -> str:
-    body = b"def run(x):\n    return x\n"
-    sha = hashlib.sha256(body).hexdigest()
+def _publish(server: Server, name: str) -> tuple[str, int]:
+    """Upload the example's files and queue their publication as `alice/NAME`; (task id, bytes published)."""
     headers = server.headers("alice")
-    requests.put(f"{server.url}/blobs/{sha}", data=body, headers={**headers, "Content-Type":
-                                                                  "application/octet-stream"}, timeout=30)
+    files = []
+    for path in ("dlhub.yaml", "mypkg/model.py", "requirements.txt"):
+        body = (EXAMPLE.parent / path).read_bytes()
+        sha = hashlib.sha256(body).hexdigest()
+        requests.put(f"{server.url}/blobs/{sha}", data=body, timeout=30,
+                     headers={**headers, "Content-Type": "application/octet-stream"}).raise_for_status()
+        files.append({"path": path, "sha256": sha, "size": len(body), "mode": 0o644})
     document = base_document()
     document["dlhub"]["name"] = name
-    answer = requests.post(f"{server.url}/publications", headers=headers, timeout=30, json={
-        "document": document, "files": [{"path": "mypkg/model.py", "sha256": sha, "size": len(body), "mode": 0o644}]})
+    answer = requests.post(f"{server.url}/publications", headers=headers, timeout=30,
+                           json={"document": document, "files": files})
     assert answer.status_code == 202, answer.text
-    return str(answer.json()["task_id"])
+    return str(answer.json()["task_id"]), sum(f["size"] for f in files)
 
 
 def _sign_in(page: Any, server: Server, user: str) -> None:
@@ -136,7 +141,7 @@ def _sign_in(page: Any, server: Server, user: str) -> None:
 
 def test_follow_a_task_live_to_its_end(server: Server, watched: Watched, shots: Path) -> None:
     page = watched.page
-    task_id = _publish(server, "live-task")
+    task_id, size = _publish(server, "live-task")
     _sign_in(page, server, "alice")
     page.goto(f"{server.url}/tasks/{task_id}")
     status = page.locator("#task-status")
@@ -150,7 +155,8 @@ def test_follow_a_task_live_to_its_end(server: Server, watched: Watched, shots: 
     finally:
         stop_process(worker, grace=10)
     assert page.evaluate("window.sameDocument") is True
-    assert "published alice/live-task@0.1.0 (1 files, 25 B)" in page.locator("#task-messages").inner_text()
+    messages = page.locator("#task-messages").inner_text()
+    assert f"published alice/live-task@0.1.0 (3 files, {human_size(size)})" in messages
     page.screenshot(path=str(shots / "task.png"), full_page=True)
     page.get_by_role("link", name="Open the published servable").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Scale a vector"
