@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlhub_manifest.registry.contracts import ServableInfo
 from dlhub_manifest.registry.document import content_view
 from dlhub_manifest.util.humanize import human_size
 
@@ -50,7 +51,7 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_VALUE else text[:MAX_VALUE] + "…"
 
 
-def version_diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
+def version_diff(old: ServableInfo, new: ServableInfo) -> Diff:
     """The difference from `old` to `new` (each `RegistryService.get_servable`'s answer)."""
     diff = Diff()
     a, b = flatten(content_view(old["document"])), flatten(content_view(new["document"]))

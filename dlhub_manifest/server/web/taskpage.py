@@ -7,12 +7,10 @@ Tasks are their submitter's: anyone else (and an anonymous visitor) gets a 404, 
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dlhub_manifest.registry.tasks import DONE, SUCCEEDED
+from dlhub_manifest.registry.contracts import TaskInfo, TaskStatus
 from dlhub_manifest.server.common import call
 from dlhub_manifest.server.web.caller import html_errors, viewer
 from dlhub_manifest.server.web.render import page
@@ -21,22 +19,22 @@ from dlhub_manifest.server.web.view import mapping, when
 REFRESH_SECONDS = 2
 
 
-async def _task(request: Request) -> dict[str, Any]:
+async def _task(request: Request) -> TaskInfo:
     identity = await viewer(request)
-    task: dict[str, Any] = await call(request.app.state.service.task, identity, request.path_params["task_id"])
+    task: TaskInfo = await call(request.app.state.service.task, identity, request.path_params["task_id"])
     return task
 
 
-def _messages(task: dict[str, Any], after: int = 0) -> list[dict[str, str]]:
+def _messages(task: TaskInfo, after: int = 0) -> list[dict[str, str]]:
     return [{"time": when(m.get("time")), "level": str(m.get("level", "info")), "text": str(m.get("text", ""))}
             for m in task["messages"][after:]]
 
 
-def _link(task: dict[str, Any]) -> str:
+def _link(task: TaskInfo) -> str:
     """The page of the version a successful task published ("" until then)."""
     result = mapping(task.get("result"))
     servable, version = result.get("servable"), result.get("version")
-    return f"/s/{servable}@{version}" if task["status"] == SUCCEEDED and servable and version else ""
+    return f"/s/{servable}@{version}" if task["status"] == TaskStatus.SUCCEEDED and servable and version else ""
 
 
 @html_errors
@@ -44,7 +42,7 @@ async def task_page(request: Request) -> Response:
     """`/tasks/ID` in a browser: the task so far; `app.js` follows it live."""
     task = await _task(request)
     return page(request, "task.html", {
-        "task": task, "messages": _messages(task), "done": task["status"] in DONE, "refresh": REFRESH_SECONDS,
+        "task": task, "messages": _messages(task), "done": TaskStatus(task["status"]).done, "refresh": REFRESH_SECONDS,
         "servable": str(task.get("servable") or ""), "link": _link(task), "created": when(task.get("created_at"))})
 
 
@@ -54,6 +52,6 @@ async def feed(request: Request) -> Response:
     task = await _task(request)
     text = request.query_params.get("after", "0")
     after = int(text) if text.isascii() and text.isdigit() and len(text) < 9 else 0
-    return JSONResponse({"status": task["status"], "done": task["status"] in DONE, "count": len(task["messages"]),
-                         "messages": _messages(task, after), "link": _link(task)},
+    return JSONResponse({"status": task["status"], "done": TaskStatus(task["status"]).done,
+                         "count": len(task["messages"]), "messages": _messages(task, after), "link": _link(task)},
                         headers={"Cache-Control": "no-store"})

@@ -11,6 +11,7 @@ import datetime
 import json
 from typing import Any
 
+from dlhub_manifest.registry.contracts import FileRecord, ServableInfo
 from dlhub_manifest.registry.document import block
 from dlhub_manifest.server.web.markdown import first_line_text, render_markdown, safe_url
 from dlhub_manifest.server.web.provenance import provenance_view
@@ -113,7 +114,7 @@ def dependencies(dlhub: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def files(rows: list[dict[str, Any]]) -> list[tuple[str, str, int, str]]:
+def files(rows: list[FileRecord]) -> list[tuple[str, str, int, str]]:
     """The file index as (path, human size, bytes, sha256) rows (tuples: a 1,000-row table renders quickly)."""
     return [(str(f["path"]), human_size(int(f["size"])), int(f["size"]), str(f["sha256"])) for f in rows]
 
@@ -125,7 +126,7 @@ def summary_view(item: dict[str, Any]) -> dict[str, Any]:
             "creators": _texts(item.get("creators")), "published": when(item.get("published_at"))}
 
 
-def servable_view(found: dict[str, Any], history: list[dict[str, Any]], registry_url: str) -> dict[str, Any]:
+def servable_view(found: ServableInfo, history: list[dict[str, Any]], registry_url: str) -> dict[str, Any]:
     """Everything the servable page shows for one version (`found` is `RegistryService.get_servable`'s answer);
     `registry_url` (this server, as the browser reached it) goes into the how-to-run commands."""
     document = found["document"]
