@@ -30,10 +30,13 @@ def clean_path(rel: str) -> str:
     return "/".join(p for p in rel.split("/") if p not in ("", "."))
 
 
-def dependencies(data: dict[str, Any], inspection: Inspection) -> dict[str, str]:
-    """Pins found by inspection, overridden by what the manifest declares (the author knows best)."""
+def dependencies(data: dict[str, Any], inspection: Inspection,
+                 required: dict[str, str] | None = None) -> dict[str, str]:
+    """Pins found by inspection, overridden by the requirements file's (`required`), overridden by what
+    `dependencies.python` declares (the author knows best)."""
     declared = (data.get("dependencies") or {}).get("python") or {}
     merged = dict(inspection.dependencies)
+    merged.update(required or {})
     merged.update({str(k): str(v) for k, v in declared.items()})
     return dict(sorted(merged.items()))
 

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from dlhub_manifest import __version__
+from dlhub_manifest.build.capture import captured_modules, undeclared_imports
 from dlhub_manifest.build.check import check_document
 from dlhub_manifest.build.datacite import datacite_block
 from dlhub_manifest.build.dlhub_block import clean_path, dependencies, dlhub_block, other_files, pin_warnings
 from dlhub_manifest.build.inspect import INSPECTORS, InspectContext, Inspection
 from dlhub_manifest.build.inspect.runner import DEFAULT_TIMEOUT
+from dlhub_manifest.build.requirements import requirement_pins
 from dlhub_manifest.build.servable import incomplete, merge_methods, servable_block
 from dlhub_manifest.errors import InternalError, InvalidManifestError
 from dlhub_manifest.manifest.diagnostics import Diagnostic, Report
@@ -72,11 +74,13 @@ def assemble(doc: Document, options: BuildOptions) -> tuple[dict[str, Any] | Non
     if not any(d.severity == "error" for d in inspection.diagnostics):
         diagnostics += incomplete(doc, methods, options.inspect)
     files, file_problems = _files(doc, inspection, options.leave_out)
-    diagnostics += file_problems
+    required, requirement_problems = requirement_pins(doc)
+    python = dependencies(data, inspection, required)
+    diagnostics += file_problems + requirement_problems + undeclared_imports(doc, inspection.modules, python)
     version = str(data.get("version") or options.version or DEFAULT_VERSION)
     document = {
         "datacite": datacite_block(data, version),
-        "dlhub": dlhub_block(data, version, files, dependencies(data, inspection)),
+        "dlhub": dlhub_block(data, version, files, python),
         "servable": servable_block(kind, inspection, methods),
         "provenance": provenance(options.provenance),
     }
@@ -97,8 +101,13 @@ def _self_check(document: dict[str, Any]) -> None:
 
 
 def _files(doc: Document, inspection: Inspection, leave_out: Sequence[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Files by role, `other` holding the selected files plus the project modules loading the model imported."""
     roles: dict[str, Any] = {role: clean_path(rel) for role, rel in inspection.files.items()}
     other, problems = other_files(doc, roles, list(leave_out))
+    shipped = {*other, *roles.values(), Path(doc.file).name}
+    added, capture_problems = captured_modules(doc, inspection.modules, shipped)
+    problems += capture_problems
+    other = sorted({*other, *added})
     if other:
         roles["other"] = other
     return roles, problems

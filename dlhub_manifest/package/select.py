@@ -91,6 +91,11 @@ def select_files(project: Path, data: dict[str, Any], *, manifest_name: str | No
     return sorted(selected)
 
 
+def excluded(data: dict[str, Any], rel: str) -> bool:
+    """Whether the manifest's `files.exclude` globs exclude the project-relative path `rel`."""
+    return GlobSet(_patterns(data.get("files"))[1]).matches(rel)
+
+
 def _patterns(files: Any) -> tuple[list[str], list[str]]:
     """(include, exclude) globs from the manifest's `files` (a list, or a mapping of include/exclude)."""
     if isinstance(files, list):

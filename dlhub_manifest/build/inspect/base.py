@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.build.inspect.runner import DEFAULT_TIMEOUT, ProbeFailed, run_probe
+from dlhub_manifest.build.inspect.runner import DEFAULT_TIMEOUT, MODULES_KEY, ProbeFailed, run_probe
 from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath
 from dlhub_manifest.manifest.load import Document
 
@@ -49,7 +49,8 @@ class InspectContext:
 
 @dataclass
 class Inspection:
-    """What an inspector found: the servable's own fields, its methods, files by role and pinned packages."""
+    """What an inspector found: the servable's own fields, its methods, files by role and pinned packages, and
+    the project modules loading the model imported (`modules`, project-relative paths)."""
 
     model_type: str | None = None
     model_summary: str | None = None
@@ -58,6 +59,7 @@ class Inspection:
     files: dict[str, str] = field(default_factory=dict)
     dependencies: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,12 @@ def sandboxed(ctx: InspectContext, out: Inspection, name: str, args: dict[str, A
     `fallback` tells the user what to declare in the manifest instead when inspection cannot run.
     """
     try:
-        return run_probe(name, args, ctx.project, ctx.timeout, cache=ctx.cache)
+        facts = run_probe(name, args, ctx.project, ctx.timeout, cache=ctx.cache)
     except ProbeFailed as e:
         out.diagnostics.append(_failure(ctx, e, where, framework, fallback))
         return None
+    out.modules = sorted({*out.modules, *facts.pop(MODULES_KEY, [])})
+    return facts
 
 
 def _failure(ctx: InspectContext, e: ProbeFailed, where: FieldPath, framework: Framework,

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2  # 2: results carry the project modules the probe imported
 MAX_ENTRIES = 200  # one per project and probe; the oldest are dropped beyond this
 _STDLIB = os.path.join(os.path.dirname(os.__file__), "")  # sysconfig would cost ~10 ms of start-up
 

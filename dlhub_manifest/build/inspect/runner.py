@@ -4,7 +4,11 @@ Parent side: `run_probe(name, args, project, timeout)` returns the probe's JSON 
 The child also reports every file it read, so an unchanged model's result can be remembered (`cache.py`).
 Child side (`python -m dlhub_manifest.build.inspect.runner`): reads `{"probe", "args", "project"}` on stdin,
 runs the probe with the project first on `sys.path`, and writes `{"ok": ..., ...}` on the real stdout; anything
-the user's code prints goes to stderr so it cannot corrupt the answer.
+the user's code prints goes to stderr so it cannot corrupt the answer. A dict result also gets `_modules`: the
+project files of the modules the probe imported (they must ship with the servable).
+
+`dlhub-manifest run` uses the same machinery (probe `invoke`), optionally with another interpreter (an isolated
+virtual environment, see `Interpreter`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +36,23 @@ PROBES: dict[str, str] = {  # probe name -> "module:function", imported only in 
     "class_method": "dlhub_manifest.build.inspect.class_method:probe",
     "pytorch": "dlhub_manifest.build.inspect.pytorch:probe",
     "keras": "dlhub_manifest.build.inspect.keras:probe",
+    "invoke": "dlhub_manifest.run.invoke:probe",
 }
+MODULES_KEY = "_modules"
+UNRECORDED = frozenset({"invoke"})  # probes whose reads and imports nobody needs (a run is not remembered)
 _STDERR_TAIL = 1500
 _POLL = 0.1  # seconds between checks that the child is still running
 # Environment variables the model's code has no business reading (it may come from someone else's repository).
 _SECRET_NAME = confine.SECRET_NAME
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """Another Python to run the probe with: its executable, and the only folder put on its `PYTHONPATH`
+    (one that makes dlhub-manifest importable without exposing the packages installed beside it)."""
+
+    executable: str
+    path: str
 
 
 class ProbeFailed(DLHubManifestError):
@@ -48,31 +65,32 @@ class ProbeFailed(DLHubManifestError):
 
 
 def run_probe(name: str, args: dict[str, Any], project: Path, timeout: float = DEFAULT_TIMEOUT, *,
-              cache: bool = False) -> dict[str, Any]:
+              cache: bool = False, interpreter: Interpreter | None = None) -> dict[str, Any]:
     """Run probe `name` on `args` in a fresh interpreter whose working directory is `project`.
 
     With `cache`, a result remembered from an earlier run whose inputs are all unchanged is returned instead
-    (see `cache.py`); only successful results are remembered.
+    (see `cache.py`); only successful results are remembered. `interpreter`: run it with another Python.
     """
     from dlhub_manifest.build.inspect import cache as memo
     from dlhub_manifest.package.hashcache import caching_enabled
 
-    env = _child_env()
-    entry = memo.entry_path(name, args, project, env) if cache and caching_enabled() else None
+    env = _child_env(interpreter)
+    entry = memo.entry_path(name, args, project, env) if cache and caching_enabled() and not interpreter else None
     if entry is not None and (known := memo.lookup(entry, project)) is not None:
         return known
     started = time.time_ns()
-    answer = _run(name, args, project, timeout, env)
+    answer = _run(name, args, project, timeout, env, interpreter.executable if interpreter else sys.executable)
     result: dict[str, Any] = answer.get("result", {})
     if entry is not None and isinstance(answer.get("reads"), dict):
         memo.remember(entry, project, result, answer["reads"], started)
     return result
 
 
-def _run(name: str, args: dict[str, Any], project: Path, timeout: float, env: dict[str, str]) -> dict[str, Any]:
+def _run(name: str, args: dict[str, Any], project: Path, timeout: float, env: dict[str, str],
+         python: str) -> dict[str, Any]:
     """Run the child; when it ends (or its time is up), kill its group and any process it let escape."""
     request = json.dumps({"probe": name, "args": args, "project": str(project)})
-    cmd = [sys.executable, "-m", "dlhub_manifest.build.inspect.runner"]
+    cmd = [python, "-m", "dlhub_manifest.build.inspect.runner"]
     confine.prepare_parent()
     before = confine.children()
     proc = subprocess.Popen(cmd, cwd=project, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -83,7 +101,8 @@ def _run(name: str, args: dict[str, Any], project: Path, timeout: float, env: di
     finally:
         _kill_group(proc, before)
     if out is None:
-        raise ProbeFailed(f"inspection did not finish within {timeout:g} s")
+        what = "the servable" if name == "invoke" else "inspection"
+        raise ProbeFailed(f"{what} did not finish within {timeout:g} s")
     return _answer(out, err, proc.returncode)
 
 
@@ -109,14 +128,21 @@ def _collect(proc: subprocess.Popen[bytes], request: bytes, deadline: float, bef
                 return None, b""
 
 
-def _child_env() -> dict[str, str]:
-    """Our package importable, no secrets, no bytecode written into the project, no cwd shadowing the stdlib."""
+def _child_env(interpreter: Interpreter | None = None) -> dict[str, str]:
+    """Our package importable, no secrets, no bytecode written into the project, no cwd shadowing the stdlib.
+
+    Another interpreter sees only its own packages and `interpreter.path` (no user site, no PYTHONPATH of ours).
+    """
     env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONSAFEPATH"] = "1"
+    if interpreter is not None:
+        env.update(PYTHONPATH=interpreter.path, PYTHONNOUSERSITE="1")
+        env.pop("PYTHONHOME", None)
+        return env
     package_root = str(Path(__file__).resolve().parents[3])
     if package_root not in _site_dirs():  # a source checkout: site-packages must not go before the stdlib
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONSAFEPATH"] = "1"
     return env
 
 
@@ -168,11 +194,36 @@ def _child(request: dict[str, Any]) -> dict[str, Any]:
     project = str(request["project"])
     sys.path.insert(0, project)
     os.chdir(project)
+    module, _, attr = PROBES[request["probe"]].partition(":")
+    if request["probe"] in UNRECORDED:
+        return {"ok": True, "result": getattr(importlib.import_module(module), attr)(request["args"])}
     recorder = ReadRecorder()
     recorder.install()
-    module, _, attr = PROBES[request["probe"]].partition(":")
     probe = getattr(importlib.import_module(module), attr)
-    return {"ok": True, "result": probe(request["args"]), "reads": recorder.report()}
+    before = set(sys.modules)
+    result = probe(request["args"])
+    if isinstance(result, dict):
+        result[MODULES_KEY] = project_modules(project, set(sys.modules) - before)
+    return {"ok": True, "result": result, "reads": recorder.report()}
+
+
+def project_modules(project: str, names: set[str]) -> list[str]:
+    """Project-relative posix paths of the modules `names` that were loaded from files inside `project`.
+
+    Installed packages that happen to live in the project (a `.venv`, `site-packages`) are not the project's.
+    """
+    root = os.path.join(os.path.realpath(project), "")
+    found = set()
+    for name in names:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if not isinstance(file, str) or not os.path.isabs(file):  # torch's `_ops` module says `_ops.py`
+            continue
+        real = os.path.realpath(file)
+        rel = real[len(root):].replace(os.sep, "/") if real.startswith(root) else ""
+        parts = rel.split("/")
+        if rel and "site-packages" not in parts and not any(p.startswith(".") for p in parts[:-1]):
+            found.add(rel)
+    return sorted(found)
 
 
 def main() -> int:
