@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "show": "show:show_command",
     "search": "search:search_command",
     "registry": "registry:registry_command",
+    "run": "run:run_command",
 }
 
 

@@ -114,9 +114,24 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
         rels = select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name)
         files = hash_files(doc.project_dir, rels, progress, use_cache, store)
         document = building.result()
+    captured = sorted(set(shipped_files(doc, document)) - set(rels))  # modules the model's loading imported
+    if captured:
+        progress.stage(f"adding {len(captured)} imported project module(s) to the files: {', '.join(captured)}")
+        files = sorted([*files, *hash_files(doc.project_dir, captured, Progress(), use_cache, store)],
+                       key=lambda e: e.path)
     version = doc.data.get("version")
     return Prepared(document, str(doc.data["name"]), doc.project_dir, files, version,
                     version_source="manifest" if version else "")
+
+
+def shipped_files(doc: Document, document: dict[str, Any]) -> list[str]:
+    """What a project publishes: the files its manifest selects (role files included) plus the document's other
+    files (which add the project modules that loading the model imported)."""
+    from dlhub_manifest.package.select import select_files
+
+    selected = set(select_files(doc.project_dir, doc.data, manifest_name=Path(doc.file).name))
+    selected.update(document["dlhub"]["files"].get("other", []))
+    return sorted(selected)
 
 
 def hash_files(project: Path, rels: list[str], progress: Progress, use_cache: bool = True,

@@ -100,6 +100,21 @@ class RegistryService:
         """Store an upload after checking its hash and size; False when the blob was already there."""
         return self.blobs.put(stream, sha256, size, progress)
 
+    def blob_path(self, identity: Identity, sha256: str) -> Path:
+        """Where the stored blob `sha256` is, if some published version the caller can see holds it.
+
+        Blobs are shared by content, so reading one is allowed through any visible version; a blob only
+        uploaded, or only in servables the caller cannot see, is "not found" (as an absent one).
+        """
+        check_digest(sha256)
+        path = self.blobs.path(sha256)
+        if self.store.exists() and path.is_file():
+            with self.store.snapshot() as conn:
+                holders = q.blob_holders(conn, sha256)
+            if any(identity.can_see(row["owner"], q.loads(row["document"])) for row in holders):
+                return path
+        raise NotFoundError(f"no published file with sha256 {sha256} is visible to you")
+
     def publish(self, identity: Identity, request: PublicationRequest | dict[str, Any]) -> str:
         """Check and queue a publication (checked here: over HTTP it may be any JSON); returns the task id at
         once (a worker does the rest)."""

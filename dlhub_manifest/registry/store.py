@@ -251,6 +251,12 @@ def file_rows(conn: sqlite3.Connection, version_id: int) -> list[sqlite3.Row]:
                         (version_id,)).fetchall()
 
 
+def blob_holders(conn: sqlite3.Connection, sha256: str) -> list[sqlite3.Row]:
+    """(owner, document) of every version whose files include blob `sha256`."""
+    return conn.execute("SELECT s.owner, v.document FROM version_files f JOIN versions v ON v.id = f.version_id "
+                        "JOIN servables s ON s.id = v.servable_id WHERE f.sha256 = ?", (sha256,)).fetchall()
+
+
 def referenced_blobs(conn: sqlite3.Connection) -> dict[str, int]:
     """sha256 → size of every blob some version references."""
     return {r[0]: r[1] for r in conn.execute("SELECT DISTINCT sha256, size FROM version_files")}

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from dlhub_manifest.errors import TooLarge
 from dlhub_manifest.registry.blobs import check_digest
@@ -79,8 +79,18 @@ register_url_convertor("sha256", Sha256Convertor())
 
 
 async def blob(request: Request) -> Response:
-    """`/blobs/{sha256}`: one route for HEAD and PUT so a 405 lists both in `Allow`."""
+    """`/blobs/{sha256}`: one route for GET, HEAD and PUT so a 405 lists them all in `Allow`."""
+    if request.method == "GET":
+        return await get(request)
     return await (head(request) if request.method == "HEAD" else put(request))
+
+
+async def get(request: Request) -> Response:
+    """`GET /blobs/{sha256}`: the bytes of a file of a version the caller can see (else 404, as absent)."""
+    identity = await identity_of(request)
+    sha256 = check_digest(request.path_params["sha256"])
+    path = await call(request.app.state.service.blob_path, identity, sha256)
+    return FileResponse(path, media_type="application/octet-stream")
 
 
 async def put(request: Request) -> JSONResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
 from dlhub_manifest.registry.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo
@@ -47,6 +47,9 @@ class Target(Protocol):
 
     def upload_blob(self, path: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
         """Stream the file at `path` to the registry, which checks its sha256 and size."""
+
+    def download_blob(self, sha256: str, out: BinaryIO) -> None:
+        """Write the bytes of blob `sha256` (a file of a version the caller can see) to `out`, unverified."""
 
     def publish(self, request: PublicationRequest) -> str:
         """Submit a publication request; returns the task id at once."""

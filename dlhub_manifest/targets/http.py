@@ -10,7 +10,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dlhub_manifest.credentials.userconfig import TargetConfig, resolve_target_config
 from dlhub_manifest.errors import RegistryError, Unauthenticated
@@ -97,6 +97,11 @@ class HttpTarget:
             kwargs["sleep"] = self._sleep
         with self._errors():
             upload_resumable(self.client, Path(path), sha256, size, progress, **kwargs)
+
+    def download_blob(self, sha256: str, out: BinaryIO) -> None:
+        """`GET /blobs/{sha256}`, streamed into `out`."""
+        with self._errors():
+            self.client.download_blob(sha256, out)
 
     def publish(self, request: PublicationRequest) -> str:
         """Queue a publication; its idempotency key makes the transport's retries safe."""

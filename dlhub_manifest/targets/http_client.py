@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 import globus_sdk
@@ -135,6 +135,16 @@ class RegistryClient(globus_sdk.BaseClient):
                              encoding="stream")
         finally:
             body.close()
+
+    def download_blob(self, sha256: str, out: BinaryIO) -> None:
+        """`GET /blobs/{sha256}`: the blob's bytes streamed into `out` (the caller verifies them)."""
+        response = self.request("GET", f"blobs/{sha256}", stream=True)
+        raw = response._raw_response  # the requests.Response, read in chunks rather than all at once
+        try:
+            for chunk in raw.iter_content(CHUNK):
+                out.write(chunk)
+        finally:
+            raw.close()
 
     def publish(self, request: PublicationRequest, idempotency_key: str) -> dict[str, Any]:
         """`POST /publications`: submit; the same key always answers with the same task."""

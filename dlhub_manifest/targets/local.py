@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from dlhub_manifest.registry.browse import SEARCH_LIMIT
 from dlhub_manifest.registry.contracts import PublicationRequest, ServableInfo, ServableSummary, TaskInfo, TaskStatus
@@ -41,6 +42,10 @@ class LocalTarget:
     def upload_blob(self, path: Path, sha256: str, size: int, progress: Progress | None = None) -> None:
         with path.open("rb") as fh:
             self.service.put_blob(fh, sha256, size, progress)
+
+    def download_blob(self, sha256: str, out: BinaryIO) -> None:
+        with self.service.blob_path(self.identity, sha256).open("rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 20)
 
     def store_file(self, path: Path, progress: Progress | None = None) -> tuple[str, int]:
         """Store a file's bytes while hashing them, in one pass; returns (sha256, size)."""
