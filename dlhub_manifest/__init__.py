@@ -25,6 +25,8 @@ _API: dict[str, str] = {
     "describe_servable": "dlhub_manifest.api",
     "describe_methods": "dlhub_manifest.api",
     "search": "dlhub_manifest.api",
+    "run": "dlhub_manifest.api",
+    "validate_input": "dlhub_manifest.api",
 }
 
 _SUBPACKAGES = frozenset({"api", "build", "errors"})  # reachable as attributes before any import

@@ -29,12 +29,19 @@ def _target(registry: str | Path | None, target: str | None) -> Target:
 
 
 def publish_servable(path: str | Path = ".", *, registry: str | Path | None = None, target: str | None = None,
-                     inspect: bool = True, wait: bool = False, timeout: float | None = None) -> str:
-    """Publish the project whose dlhub.yaml is at `path`; returns the task id (follow it with get_task_status)."""
+                     inspect: bool = True, wait: bool = False, timeout: float | None = None,
+                     examples: bool = True) -> str:
+    """Publish the project whose dlhub.yaml is at `path`; returns the task id (follow it with get_task_status).
+
+    The manifest's examples run first (`examples=False` skips them); a failing one raises ExamplesFailed.
+    """
     from dlhub_manifest.publish.files import prepare_files, submit
+    from dlhub_manifest.run.gate import gate_examples
 
     chosen = _target(registry, target)
-    task_id = submit(chosen, prepare_files(path, inspect=inspect, target=chosen))
+    prepared = prepare_files(path, inspect=inspect, target=chosen)
+    gate_examples(prepared, run=examples)
+    task_id = submit(chosen, prepared)
     return _maybe_wait(chosen, task_id, wait, timeout)
 
 
@@ -146,6 +153,36 @@ def describe_methods(name: str, method: str | None = None, *, registry: str | Pa
         raise UsageError(f"{name} has no method {method!r}; it has: {', '.join(sorted(methods)) or 'none'}")
     found: dict[str, Any] = methods[method]
     return found
+
+
+def _run_target(ref: str, registry: str | Path | None, target: str | None) -> Target | None:
+    """No registry for a project folder (unless one is named); the chosen one for a published servable."""
+    from dlhub_manifest.run.source import is_project
+
+    return None if is_project(ref) and not (registry or target) else _target(registry, target)
+
+
+def run(ref: str, input: Any, method: str = "run", parameters: dict[str, Any] | None = None, *,
+        target: str | None = None, registry: str | Path | None = None, isolated: bool = False,
+        timeout: float | None = None) -> Any:
+    """Call `method` of a servable (project folder, or published `OWNER/NAME[@VERSION]`) on `input`; returns the
+    output as JSON values. The input is checked first (InvalidInputError lists every mismatch)."""
+    from dlhub_manifest.run.call import DEFAULT_TIMEOUT
+    from dlhub_manifest.run.session import run_servable
+
+    result = run_servable(ref, input, method=method, parameters=parameters, target=_run_target(ref, registry, target),
+                          isolated=isolated, timeout=timeout or DEFAULT_TIMEOUT)
+    return result.output
+
+
+def validate_input(ref: str, input: Any, method: str = "run", parameters: dict[str, Any] | None = None, *,
+                   target: str | None = None, registry: str | Path | None = None) -> list[str]:
+    """Every way `input` (and `parameters`) does not fit the method's declaration, with JSON paths
+    (`input[0][2]: expected float, got 'x'`); empty when it fits. Nothing is loaded."""
+    from dlhub_manifest.run.session import validate_servable_input
+
+    return validate_servable_input(ref, input, method=method, parameters=parameters,
+                                   target=_run_target(ref, registry, target))
 
 
 def search(query: str, *, limit: int = SEARCH_LIMIT, registry: str | Path | None = None,

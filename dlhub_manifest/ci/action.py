@@ -1,4 +1,5 @@
-"""What the GitHub Action's publish step does: build the servable, publish it with the tag's version, follow the task.
+"""What the GitHub Action's publish step does: build the servable, run its examples, publish it with the tag's
+version, follow the task.
 
 The job's commit is recorded as the document's provenance; a dry run builds and hashes but never contacts the
 registry (pull requests from forks have no secrets).
@@ -30,11 +31,15 @@ class ActionInputs:
     timeout: float = 600.0
     dry_run: bool = False
     audience: str = "dlhub-manifest"  # for trusted publishing: the `aud` the registry expects in ID tokens
+    examples: bool = True
 
 
 def run_action(inputs: ActionInputs, env: Mapping[str, str], progress: Progress | None = None) -> Publication:
     """Build, then (unless a dry run) publish and, with `wait`, follow the task to its end."""
+    from dlhub_manifest.run.gate import gate_examples
+
     prepared = prepare_files(inputs.path, progress=progress, provenance=github_provenance(env))
+    gate_examples(prepared, run=inputs.examples)  # pull requests (dry runs) too: a failing example fails the job
     version = publication_version(prepared.version, inputs.version or version_from_ref(env.get("GITHUB_REF")))
     if version:
         prepared.version = version

@@ -24,8 +24,10 @@ from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError
               help="Build and hash, but publish nothing and contact no registry.")
 @click.option("--oidc-audience", envvar="INPUT_OIDC_AUDIENCE", default="dlhub-manifest", show_default=True,
               help="Audience of the job's ID token when publishing without a token secret (trusted publishing).")
+@click.option("--examples/--no-examples", envvar="INPUT_EXAMPLES", default=True, show_default=True,
+              help="Run the manifest's examples first (on pull requests too); a failing one fails the job.")
 def github_action_command(path: str, target: str, version: str, wait: bool, timeout: float, dry_run: bool,
-                          oidc_audience: str) -> int:
+                          oidc_audience: str, examples: bool) -> int:
     """Publish from a GitHub Actions job and report to it: $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, annotations.
 
     Inputs come from the INPUT_* variables action.yml sets; credentials from DLHUB_MANIFEST_TOKEN,
@@ -38,7 +40,7 @@ def github_action_command(path: str, target: str, version: str, wait: bool, time
     from dlhub_manifest.ci.github import append_to, format_outputs
     from dlhub_manifest.cli._progress import StderrProgress
 
-    inputs = ActionInputs(path, target, version, wait, timeout, dry_run, oidc_audience or "dlhub-manifest")
+    inputs = ActionInputs(path, target, version, wait, timeout, dry_run, oidc_audience or "dlhub-manifest", examples)
     with _annotated_errors():
         pub = run_action(inputs, os.environ, StderrProgress())
     append_to(os.environ.get("GITHUB_OUTPUT"), format_outputs(pub.outputs()))

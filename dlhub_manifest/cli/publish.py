@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 @click.option("--no-inspect", is_flag=True, help="Do not load the model; use only what the manifest declares.")
 @click.option("--no-cache", is_flag=True, help="Hash every file and inspect the model again, ignoring what was "
               "remembered for unchanged files (also: DLHUB_MANIFEST_NO_CACHE=1).")
+@click.option("--no-examples", is_flag=True, help="Do not run the manifest's examples before submitting (the "
+              "provenance records that they did not run).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (version, files new or stored, metadata diff) and "
               "write nothing.")
 @click.option("--wait/--no-wait", default=None, help="Follow the task to its end (default when stdout is a "
@@ -35,12 +37,14 @@ if TYPE_CHECKING:
 @target_options
 @format_option
 def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, no_inspect: bool, no_cache: bool,
-                    dry_run: bool, wait: bool | None, timeout: float | None, registry: Path | None, target: str | None,
+                    no_examples: bool, dry_run: bool, wait: bool | None, timeout: float | None, registry: Path | None,
+                    target: str | None,
                     fmt: str) -> int:
     """Publish the servable at PATH (default .) to the local registry, or --target a registry over HTTP.
 
-    Validates and builds the document, hashes the files the manifest selects, uploads only the ones the
-    registry lacks and submits a task; prints the task id at once. The version is the manifest's, else
+    Validates and builds the document, hashes the files the manifest selects, runs the manifest's examples
+    (a failing one stops the publication), uploads only the files the registry lacks and submits a task;
+    prints the task id at once. The version is the manifest's, else
     the tag's, else the next patch. Exit status: 0 succeeded (or queued with --no-wait), 1 failed.
 
     Example: dlhub-manifest publish examples/sklearn --wait
@@ -59,6 +63,8 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
         return 1
     if dry_run:
         return _show_plan(chosen, prepared, fmt)
+    if not repo:
+        _run_examples(prepared, not no_examples, progress)
     from dlhub_manifest.publish.files import submit
 
     task_id = submit(chosen, prepared, progress)
@@ -83,6 +89,17 @@ def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty
     # A dry run names no target: nothing may be written, not even blobs stored while hashing.
     return prepare_files(path, inspect=inspect, progress=progress, target=None if dry_run else target,
                          use_cache=use_cache)
+
+
+def _run_examples(prepared: Prepared, run: bool, progress: Progress) -> None:
+    """The examples gate: each result as a stage line; ExamplesFailed (exit 1) names the failing ones."""
+    from dlhub_manifest.run.examples import ExampleResult
+    from dlhub_manifest.run.gate import gate_examples
+
+    def report(result: ExampleResult) -> None:
+        progress.stage(f"example {'passed' if result.passed else 'FAILED'}: {result.example.label}")
+
+    gate_examples(prepared, run=run, on_result=report)
 
 
 def _report_problems(path: str, error: InvalidManifestError) -> None:
