@@ -106,7 +106,7 @@ def compare(expected: Any, actual: Any, tolerance: float, path: str = "output") 
 def _compare(expected: Any, actual: Any, tol: float, path: str, out: list[str]) -> None:
     if _number(expected) and _number(actual):
         if not math.isclose(expected, actual, rel_tol=tol, abs_tol=tol):
-            out.append(f"{path}: expected {expected!r}, got {actual!r} (off by {abs(actual - expected):.3g}, "
+            out.append(f"{path}: expected {expected:.10g}, got {actual:.10g} (off by {abs(actual - expected):.3g}, "
                        f"tolerance {tol:g})")
     elif isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
