@@ -115,3 +115,10 @@ def test_named_dependencies_silence_the_warning(tmp_path: Path) -> None:
     project = static_project(tmp_path / "p", "import yaml\n\n" + TYPED, "dependencies:\n  python:\n    pyyaml: '6.0'\n")
     _, report = build_report(project)
     assert _warnings(report) == []
+
+
+def test_publish_dry_run_says_which_modules_it_added(tmp_path: Path, run_cli: Any) -> None:
+    project = pickled_class_project(tmp_path / "p", "")
+    result = run_cli("publish", str(project), "--dry-run", "--registry", str(tmp_path / "registry"))
+    assert "adding 1 imported project module(s) to the files: shapes.py" in result.stderr
+    assert any(line.strip().endswith("shapes.py") for line in result.stdout.splitlines())
