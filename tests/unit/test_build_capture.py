@@ -122,3 +122,14 @@ def test_publish_dry_run_says_which_modules_it_added(tmp_path: Path, run_cli: An
     result = run_cli("publish", str(project), "--dry-run", "--registry", str(tmp_path / "registry"))
     assert "adding 1 imported project module(s) to the files: shapes.py" in result.stderr
     assert any(line.strip().endswith("shapes.py") for line in result.stdout.splitlines())
+
+
+def test_a_scaffolded_keras_project_declares_its_backend(tmp_path: Path, run_cli: Any) -> None:
+    from dlhub_manifest.build.requirements import requirement_pins
+    from dlhub_manifest.manifest.load import load_file
+
+    run_cli("new", "--type", "keras", "--no-input", "-o", str(tmp_path / "k"))
+    doc, _ = load_file(tmp_path / "k")
+    assert doc is not None
+    pins, problems = requirement_pins(doc)
+    assert problems == [] and pins == {"keras": ">=3.0", "torch": ">=2.1"}
