@@ -16,7 +16,7 @@ FORBIDDEN = {
     "util": {"manifest", "build", "package", "publish", "repository", "targets", "credentials", "registry",
              "server", "cli", "ci", "api"},
     **{room: {"cli"} for room in ("manifest", "build", "package", "publish", "repository", "targets",
-                                  "credentials", "ci", "api")},
+                                  "credentials", "ci", "api", "run")},
 }
 
 
