@@ -32,7 +32,7 @@ def gate_examples(prepared: Prepared, *, run: bool = True, on_result: Callable[[
         provenance["examples"] = summary([], ran=False)
         return []
     with staged(prepared.project, [f.path for f in prepared.files]) as folder:
-        servable = Servable(prepared.document, folder, doc.data, prepared.name)
+        servable = Servable(prepared.document, folder, prepared.name, doc.data)
         results = run_examples(servable, on_result=on_result, **call_options)
     provenance["examples"] = summary(results)
     if not all(r.passed for r in results):

@@ -21,19 +21,26 @@ from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.servable_ref import split_servable_ref
 
 
-@dataclass(frozen=True)
+@dataclass
 class Servable:
-    """A runnable servable: its document, the folder of its files, its manifest's data and how to name it."""
+    """A runnable servable: its document, the folder of its files, how to name it, and its manifest's data
+    (read from the folder's dlhub.yaml on first use when not given: only examples need it)."""
 
     document: dict[str, Any]
     folder: Path
-    manifest: dict[str, Any]
     label: str
+    given_manifest: dict[str, Any] | None = None
 
     @property
     def methods(self) -> dict[str, Any]:
         methods: dict[str, Any] = self.document["servable"]["methods"]
         return methods
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        if self.given_manifest is None:
+            self.given_manifest = _manifest(self.folder)
+        return self.given_manifest
 
 
 def is_project(ref: str) -> bool:
@@ -51,7 +58,7 @@ def open_project(path: str | Path) -> Iterator[Servable]:
     doc = load_valid(path)
     document = build_document(doc, cache=True)
     with staged(doc.project_dir, shipped_files(doc, document)) as folder:
-        yield Servable(document, folder, doc.data, str(path))
+        yield Servable(document, folder, str(path), doc.data)
 
 
 @contextlib.contextmanager
@@ -73,11 +80,11 @@ def open_published(ref: str, target: Target) -> Servable:
     owner = parsed.owner or str(target.whoami()["username"])
     version = target.get_servable(owner, parsed.name, parsed.version)
     folder = fetch_files(target, version)
-    return Servable(version["document"], folder, _manifest(folder), f"{version['servable']}@{version['version']}")
+    return Servable(version["document"], folder, f"{version['servable']}@{version['version']}")
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
-    """The published dlhub.yaml's data (examples live there); loaded safely like any manifest."""
+    """The servable's dlhub.yaml data (examples live there); loaded safely like any manifest."""
     from dlhub_manifest.manifest.load import load_file
 
     doc, problems = load_file(folder)
