@@ -230,6 +230,16 @@ def test_a_pull_request_dry_run_builds_without_a_registry(action: dict[str, Any]
     assert run.summary.startswith("### dlhub-manifest: dry run, nothing was published")
 
 
+def test_a_pull_request_runs_the_examples_and_a_failing_one_fails_the_job(action: dict[str, Any],
+                                                                          tmp_path: Path) -> None:
+    manifest = static_project(tmp_path / "workspace", "stats-pr-examples") / "dlhub.yaml"
+    manifest.write_text(manifest.read_text().replace("mean: 2.5", "mean: 2.6"))
+    run, _ = job(action, tmp_path, "refs/pull/8/merge", **{"dry-run": "true"})
+    assert run.failed and run.steps[-1].returncode == 1
+    step = run.steps[-1].stdout + run.steps[-1].stderr
+    assert "run example 1: output.mean: expected 2.6, got 2.5 (off by 0.1, tolerance 1e-06)" in step
+
+
 def test_publishing_without_a_target_is_refused(action: dict[str, Any], tmp_path: Path) -> None:
     static_project(tmp_path / "workspace", "stats-notarget")
     run, _ = job(action, tmp_path, "refs/tags/v1.0.0")
