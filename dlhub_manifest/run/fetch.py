@@ -38,7 +38,11 @@ def fetch_files(target: Target, version: dict[str, Any]) -> Path:
             if _complete(folder, version["files"]):
                 return folder
             shutil.rmtree(folder)
-        os.replace(staging, folder)
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not _complete(folder, version["files"]):  # not a concurrent fetch that finished first
+                raise
     finally:
         if staging.exists():
             shutil.rmtree(staging)
