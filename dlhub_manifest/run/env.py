@@ -3,10 +3,11 @@
 
 Environments live in `<cache dir>/envs/<key>/`, the key a hash of the pins and of the Python that makes them;
 one is built once (in a folder beside it, renamed into place when complete) and reused by every servable with
-the same pins. It is made with `uv` when `uv` is on PATH, else with the standard `venv` and pip (without pip
-when there is nothing to install). Package indexes are pip's or uv's own settings: for an offline machine
-set `PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels` (uv: `UV_OFFLINE=1 UV_FIND_LINKS=/wheels`). dlhub-manifest's own
-runner reaches the environment through a folder holding only a link to this package, on PYTHONPATH.
+the same pins. It is made with `uv` when `uv` is on PATH, else with the standard `venv` and pip: this Python's
+own pip installs into it (`pip --python`), so it gets no pip of its own unless that pip is too old. Package
+indexes are pip's or uv's own settings: for an offline machine set `PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels`
+(uv: `UV_OFFLINE=1 UV_FIND_LINKS=/wheels`). dlhub-manifest's own runner reaches the environment through a
+folder holding only a link to this package, on PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -88,10 +89,11 @@ def _build(folder: Path, reqs: list[str]) -> None:
             if reqs:
                 _step([uv, "pip", "install", "--quiet", "--python", str(_python(staging)), *reqs])
         else:
-            _step([sys.executable, "-m", "venv", *([] if reqs else ["--without-pip"]), str(staging)])
+            pip = _outer_pip()
+            _step([sys.executable, "-m", "venv", *([] if reqs and not pip else ["--without-pip"]), str(staging)])
             if reqs:
-                _step([str(_python(staging)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                       "--no-input", *reqs])
+                installer = [*pip, "--python", str(_python(staging))] if pip else [str(_python(staging)), "-m", "pip"]
+                _step([*installer, "install", "--quiet", "--disable-pip-version-check", "--no-input", *reqs])
         try:
             os.replace(staging, folder)
         except OSError:
@@ -100,6 +102,18 @@ def _build(folder: Path, reqs: list[str]) -> None:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _outer_pip() -> list[str] | None:
+    """This Python's own pip when it can install into another environment (`--python`, pip 22.3+): the new
+    environment then needs no pip of its own, which saves seeding one (seconds per environment)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(p) for p in version("pip").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return None
+    return [sys.executable, "-m", "pip"] if (major, minor) >= (22, 3) else None
 
 
 def _step(cmd: list[str]) -> None:

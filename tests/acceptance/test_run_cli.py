@@ -181,6 +181,43 @@ def test_isolated_builds_an_environment_once_then_reuses_it(published: Published
     assert json.loads(second.stdout) == pytest.approx([1.011959])
 
 
+def tiny_wheel(folder: Path) -> Path:
+    """`tinydep` 1.0 as a wheel (a module holding VALUE = 42), for an install without any index."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {"tinydep/__init__.py": b"VALUE = 42\n",
+             "tinydep-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: tinydep\nVersion: 1.0\n",
+             "tinydep-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                           b"Tag: py3-none-any\n"}
+    record = "".join(f"{name},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+                     f"{len(data)}\n" for name, data in files.items()) + "tinydep-1.0.dist-info/RECORD,,\n"
+    folder.mkdir()
+    wheel = folder / "tinydep-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name, data in [*files.items(), ("tinydep-1.0.dist-info/RECORD", record.encode())]:
+            zf.writestr(name, data)
+    return folder
+
+
+def test_isolated_installs_the_declared_packages_offline(published: Published, tmp_path: Path) -> None:
+    """pip's own settings choose the index: here none, and a folder of wheels. (The function imports tinydep
+    when called: a project is inspected in the current environment, which does not have it.)"""
+    project = marker_project(tmp_path / "needs-tinydep")
+    (project / "noisy.py").write_text((project / "noisy.py").read_text().replace(
+        "return sum(x)", "import tinydep\n    return sum(x) + tinydep.VALUE"))
+    with (project / "dlhub.yaml").open("a") as fh:
+        fh.write("dependencies:\n  python:\n    tinydep: '1.0'\n")
+    wheels = tiny_wheel(tmp_path / "wheels")
+    env = published.env(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels), PATH=os.path.dirname(sys.executable))
+    proc = subprocess.run([sys.executable, "-m", "dlhub_manifest", "run", str(project), "--isolated", "--input",
+                           "[1]"], cwd=published.elsewhere, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == 43
+    assert "built an isolated environment" in proc.stderr
+
+
 def test_isolated_sees_only_what_the_servable_declares(published: Published, tmp_path: Path) -> None:
     project = marker_project(tmp_path / "needs-yaml", imports="import yaml\n")
     assert json.loads(cli(published, "run", str(project), "--input", "[1]").stdout) == 1
