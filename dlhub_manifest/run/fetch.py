@@ -13,16 +13,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from dlhub_manifest.errors import RegistryError
+from dlhub_manifest.registry.contracts import FileRecord, ServableInfo
 from dlhub_manifest.targets.base import Target
 from dlhub_manifest.util.locations import cache_dir
 
 COMPLETE = ".complete"
 
 
-def fetch_files(target: Target, version: dict[str, Any]) -> Path:
+def fetch_files(target: Target, version: ServableInfo) -> Path:
     """The folder holding the files of `version` (a `get_servable` answer), fetched on first use."""
     digest = str(version["content_digest"]).replace(":", "-")
     folder = cache_dir() / "servables" / digest
@@ -49,7 +50,7 @@ def fetch_files(target: Target, version: dict[str, Any]) -> Path:
     return folder
 
 
-def _complete(folder: Path, files: list[dict[str, Any]]) -> bool:
+def _complete(folder: Path, files: list[FileRecord]) -> bool:
     try:
         return (folder / COMPLETE).is_file() and all(
             (folder / f["path"]).stat().st_size == f["size"] for f in files)
@@ -57,7 +58,7 @@ def _complete(folder: Path, files: list[dict[str, Any]]) -> bool:
         return False
 
 
-def _fetch_one(target: Target, staging: Path, entry: dict[str, Any]) -> None:
+def _fetch_one(target: Target, staging: Path, entry: FileRecord) -> None:
     rel = PurePosixPath(entry["path"])
     if rel.is_absolute() or ".." in rel.parts or not rel.parts:
         raise RegistryError(f"the registry's file index names {entry['path']!r}, which is not a relative path")
@@ -69,7 +70,7 @@ def _fetch_one(target: Target, staging: Path, entry: dict[str, Any]) -> None:
     if checked.sha256.hexdigest() != entry["sha256"] or checked.size != entry["size"]:
         raise RegistryError(f"{entry['path']}: the downloaded bytes do not match the published sha256 "
                             f"{entry['sha256']} ({checked.size} bytes for {entry['size']}); try again")
-    os.chmod(dest, 0o555 if int(entry.get("mode", 0o644)) & 0o111 else 0o444)
+    os.chmod(dest, 0o555 if int(entry["mode"]) & 0o111 else 0o444)
 
 
 class _Hashing:
