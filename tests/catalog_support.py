@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.registry import store as q
+from dlhub_manifest.registry.records import Tx, open_records
 
 
 def document(name: str, *, title: str = "", description: str = "", creators: tuple[str, ...] = (),
@@ -21,19 +20,20 @@ def document(name: str, *, title: str = "", description: str = "", creators: tup
         "creators": [{"creatorName": c} for c in creators], "subjects": [{"subject": k} for k in keywords]}}
 
 
-def register(root: Path, owner: str, version: str, doc: dict[str, Any]) -> None:
-    """Register a version as the worker does (store.insert_version inside one write transaction)."""
-    def write(conn: sqlite3.Connection) -> None:
-        servable = q.ensure_servable(conn, owner, doc["dlhub"]["name"], str(uuid.uuid4()), time.time())
-        q.insert_version(conn, {"servable_id": servable["id"], "version": version, "document": json.dumps(doc),
-                                "content_digest": uuid.uuid4().hex, "provenance": "{}", "search_text": "",
-                                "created_at": time.time(), "task_id": uuid.uuid4().hex}, [])
+def register(root: Path, owner: str, version: str, doc: dict[str, Any], database: str | None = None) -> None:
+    """Register a version as the worker does (insert_version inside one write transaction), in the folder's
+    SQLite file or in the PostgreSQL `database`."""
+    def write(tx: Tx) -> None:
+        servable = tx.ensure_servable(owner, doc["dlhub"]["name"], str(uuid.uuid4()), time.time())
+        tx.insert_version({"servable_id": servable["id"], "version": version, "document": json.dumps(doc),
+                           "content_digest": uuid.uuid4().hex, "provenance": "{}", "search_text": "",
+                           "created_at": time.time(), "task_id": uuid.uuid4().hex}, [])
 
-    store = q.Store(root)
+    records = open_records(root, database)
     try:
-        store.write(write)
+        records.write(write)
     finally:
-        store.close()
+        records.close()
 
 
 def names(items: list[dict[str, Any]]) -> list[str]:

@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parents[1]
+pytest_plugins = ["services.postgres"]
+BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture
@@ -58,3 +60,13 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DLHUB_MANIFEST_REGISTRY", str(root))
     monkeypatch.setenv("DLHUB_MANIFEST_CACHE_DIR", str(tmp_path / "cache"))
     return root
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest) -> str | None:
+    """Where the registry's records live, for the contract tests that run on both backends: None (the folder's
+    SQLite file) or the URL of a fresh PostgreSQL database (see tests/services/postgres.py)."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "search": "search:search_command",
     "registry": "registry:registry_command",
     "run": "run:run_command",
+    "worker": "worker:worker_command",
 }
 
 

@@ -19,6 +19,11 @@ registry_option = click.option(
     "--registry", type=click.Path(file_okay=False, path_type=Path),
     help="Local registry folder (default: $DLHUB_MANIFEST_REGISTRY, else the user data dir).")
 
+database_option = click.option(
+    "--database", envvar="DLHUB_MANIFEST_DATABASE", metavar="URL",
+    help="postgresql://USER@HOST:PORT/DB holding the registry's records (default: $DLHUB_MANIFEST_DATABASE, "
+    "else the registry folder's SQLite file). The password comes from $PGPASSWORD or ~/.pgpass.")
+
 
 def target_options(fn: F) -> F:
     """`--registry PATH` and `--target URL|NAME`: the local registry folder, or a registry over HTTP."""

@@ -1,4 +1,5 @@
-"""`dlhub-manifest registry`: look after the local registry (`check` verifies it, `path` shows where it is)."""
+"""`dlhub-manifest registry`: look after a registry (`check` verifies it, `upgrade` migrates its schema, `path`
+shows where the local one is)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dlhub_manifest.cli._registry_opts import echo_json, format_option, registry_option
+from dlhub_manifest.cli._registry_opts import database_option, echo_json, format_option, registry_option
 
 
 @click.group("registry")
@@ -19,10 +20,11 @@ def registry_command() -> None:
 
 @registry_command.command("check")
 @registry_option
+@database_option
 @format_option
 @click.option("--remove-uploads-older-than", "max_age", type=click.FloatRange(min=0), metavar="SECONDS",
               help="First remove unfinished uploads untouched for longer than this.")
-def check_command(registry: Path | None, fmt: str, max_age: float | None) -> int:
+def check_command(registry: Path | None, database: str | None, fmt: str, max_age: float | None) -> int:
     """Re-hash every blob and verify every record's references; exit 1 on a missing or corrupt blob.
 
     Blobs no version uses (left by an interrupted publish) and unfinished uploads are reported but are not errors.
@@ -38,7 +40,7 @@ def check_command(registry: Path | None, fmt: str, max_age: float | None) -> int
     if max_age is not None:
         removed = UploadArea(root).clean(max_age)
         click.echo(f"removed {removed} unfinished upload(s) older than {max_age:g} s", err=True)
-    report = check_registry(root)
+    report = check_registry(root, database=database)
     if fmt == "json":
         echo_json(report.to_dict())
         return 0 if report.ok else 1
@@ -50,6 +52,31 @@ def check_command(registry: Path | None, fmt: str, max_age: float | None) -> int
         click.echo(f"error: {error}")
     click.echo("ok" if report.ok else f"{len(report.errors)} error(s)")
     return 0 if report.ok else 1
+
+
+@registry_command.command("upgrade")
+@registry_option
+@database_option
+def upgrade_command(registry: Path | None, database: str | None) -> int:
+    """Migrate the registry's schema to the version this dlhub-manifest knows (safe to run again).
+
+    Run it once after installing a new dlhub-manifest, before starting its servers and workers: they refuse
+    a PostgreSQL schema older or newer than they know. The embedded SQLite registry also upgrades itself.
+
+    Example: dlhub-manifest registry upgrade --database postgresql://dlhub@db:5432/dlhub
+    """
+    from dlhub_manifest.registry.pg.connect import redacted
+    from dlhub_manifest.registry.records import upgrade
+    from dlhub_manifest.util.locations import registry_path
+
+    root = registry_path(registry)
+    before, after = upgrade(root, database)
+    where = redacted(database) if database else str(root)
+    if before == after:
+        click.echo(f"registry schema of {where} is up to date (version {after})")
+    else:
+        click.echo(f"upgraded the registry schema of {where} from version {before} to {after}")
+    return 0
 
 
 @registry_command.command("path")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dlhub_manifest.cli._registry_opts import database_option
+
 if TYPE_CHECKING:
     from dlhub_manifest.registry.quota import Quotas
     from dlhub_manifest.repository.policy import FetchPolicy
@@ -27,7 +29,8 @@ def parse_size(text: str) -> int:
 
 @click.command("serve")
 @click.option("--registry", "registry", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Registry folder (created if missing).")
+              help="Registry folder (created if missing): the blobs, and the records unless --database is given.")
+@database_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--tokens", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -58,13 +61,16 @@ def parse_size(text: str) -> int:
               help="Seconds after which an unfinished upload is removed.")
 @click.option("--trusted-publishers", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="YAML file trusting OpenID Connect ID tokens (GitHub Actions) of listed repositories.")
-def serve_command(registry: Path, host: str, port: int, tokens: Path | None, globus_client_id: str | None,
-                  globus_scope: str | None, login_client_id: str | None, max_blob_size: str, no_worker: bool,
-                  **limits: Any) -> int:
+def serve_command(registry: Path, database: str | None, host: str, port: int, tokens: Path | None,
+                  globus_client_id: str | None, globus_scope: str | None, login_client_id: str | None,
+                  max_blob_size: str, no_worker: bool, **limits: Any) -> int:
     """Serve a registry over HTTP: the API (documented at /openapi.json), web pages (at /) and task workers.
 
     Clients publish with `--target http://HOST:PORT` and a bearer token from --tokens, Globus Auth or, from
     CI, an OpenID Connect ID token of a trusted publisher. See docs/http-registry.md before serving others.
+    Several servers (and `dlhub-manifest worker` processes) can share one registry: give them the same
+    --database and a --registry folder they all reach; run `dlhub-manifest registry upgrade` first
+    (docs/deploy.md).
 
     Example: dlhub-manifest serve --registry ./registry --port 8000 --tokens tokens.yaml
     """
@@ -73,12 +79,13 @@ def serve_command(registry: Path, host: str, port: int, tokens: Path | None, glo
 
     globus = globus_config(globus_client_id, globus_scope, login_client_id)
     blob = parse_size(max_blob_size)
-    settings = Settings(root=registry.absolute(),
+    settings = Settings(root=registry.absolute(), database=database,
                         authenticator=build_authenticator(tokens, globus, limits["trusted_publishers"]),
                         max_blob_size=blob, globus=globus.advertised() if globus else None,
                         fetch_policy=_policy(limits, blob), workers=_workers(limits), quotas=_quotas(limits),
                         web_login=globus.web_login() if globus else None)
-    click.echo(f"serving registry {settings.root} at http://{host}:{port} (Ctrl-C stops)", err=True)
+    shared = " with its records in PostgreSQL" if database else ""
+    click.echo(f"serving registry {settings.root}{shared} at http://{host}:{port} (Ctrl-C stops)", err=True)
     run(settings, host, port, worker=not no_worker)
     return 0
 

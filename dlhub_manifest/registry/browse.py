@@ -180,9 +180,8 @@ class _Match:
 
 def _match(conn: sqlite3.Connection, viewer: Viewer, text: str) -> _Match | None:
     """The SQL matching every word of `text` among visible servables (None: nothing can match)."""
-    words = list(dict.fromkeys(text.lower().split()))
-    if any("\0" in w for w in words):
-        # stored text never holds NUL (manifests refuse control characters) and FTS5 cannot parse it
+    words = query_words(text)
+    if words is None:
         return None
     indexed = [w for w in words if len(w) >= TRIGRAM] if has_fts(conn) else []
     visible, params = viewer.sql()
@@ -194,8 +193,15 @@ def _match(conn: sqlite3.Connection, viewer: Viewer, text: str) -> _Match | None
     for word in (w for w in words if w not in indexed):
         where.append("instr(t.text, ?) > 0")
         params.append(word)
-    score, score_params = _score(words)
+    score, score_params = score_sql(words, "instr(t.{field}, ?) > 0")
     return _Match(joins, " AND ".join(where), params, score, score_params)
+
+
+def query_words(text: str) -> list[str] | None:
+    """The distinct lower-cased words of a query; None when it can match nothing (a NUL: stored text never
+    holds one, since manifests refuse control characters, and FTS5 cannot parse it)."""
+    words = list(dict.fromkeys(text.lower().split()))
+    return None if any("\0" in w for w in words) else words
 
 
 def _phrase(word: str) -> str:
@@ -203,10 +209,11 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def _score(words: Sequence[str]) -> tuple[str, list[str]]:
-    """SQL summing, for each word, the weight of the best field of `t` that contains it."""
+def score_sql(words: Sequence[str], contains: str) -> tuple[str, list[str]]:
+    """SQL summing, for each word, the weight of the best field of `t` that contains it; `contains` is this
+    database's test that `t.{field}` holds a word parameter."""
     if not words:
         return "0", []
-    case = "CASE " + " ".join(f"WHEN instr(t.{f}, ?) > 0 THEN {w}" for f, w in WEIGHTS.items()) + " ELSE 0 END"
+    case = "CASE " + " ".join(f"WHEN {contains.format(field=f)} THEN {w}" for f, w in WEIGHTS.items()) + " ELSE 0 END"
     return " + ".join([case] * len(words)), [w for w in words for _ in WEIGHTS]
 

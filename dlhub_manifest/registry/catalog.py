@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from dlhub_manifest.registry.document import search_fields, summary, visible_to
 from dlhub_manifest.registry.sqlscript import run_script
@@ -85,7 +88,29 @@ def refresh(conn: sqlite3.Connection, servable_id: int) -> None:
         _insert(conn, servable_id, rows)
 
 
-def _insert(conn: sqlite3.Connection, servable_id: int, rows: list[sqlite3.Row]) -> None:
+@dataclass(frozen=True)
+class Entry:
+    """One servable's catalog rows, computed from its versions the same way for every database."""
+
+    servable_id: int
+    owner: str
+    name: str
+    version_id: int
+    version: str
+    published_at: float
+    public: bool
+    summary: str
+    principals: tuple[str, ...]
+    fields: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        """Every searchable field, one after the other (what a query word must occur in)."""
+        return "\n".join(v for v in self.fields.values() if v)
+
+
+def entry(servable_id: int, rows: Sequence[Sequence[Any]]) -> Entry:
+    """The catalog entry of a servable from its versions' (id, version, document JSON, created_at, owner, name)."""
     latest = max(rows, key=lambda r: parse_version(r[1]))  # the first of equal precedence, as `show` picks
     version_id, version, text, created_at, owner, name = tuple(latest)
     document = json.loads(text)
@@ -93,13 +118,17 @@ def _insert(conn: sqlite3.Connection, servable_id: int, rows: list[sqlite3.Row])
     shown = {"servable": f"{owner}/{name}", "owner": owner, "name": name, "version": version, "latest": version,
              "versions": sorted((r[1] for r in rows), key=parse_version), "published_at": created_at,
              **summary(document)}
-    conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
-        servable_id, owner, name, version_id, version, created_at, "public" in principals,
-        json.dumps(shown, separators=(",", ":"), ensure_ascii=False)))
-    conn.executemany("INSERT OR IGNORE INTO catalog_access VALUES (?, ?)",
-                     [(servable_id, p) for p in principals if p != "public"])
     fields = {k: "\n".join(v).lower() for k, v in search_fields(document, owner).items()}
+    return Entry(servable_id, owner, name, version_id, version, created_at, "public" in principals,
+                 json.dumps(shown, separators=(",", ":"), ensure_ascii=False),
+                 tuple(dict.fromkeys(p for p in principals if p != "public")), fields)
+
+
+def _insert(conn: sqlite3.Connection, servable_id: int, rows: list[sqlite3.Row]) -> None:
+    e = entry(servable_id, rows)
+    conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+        servable_id, e.owner, e.name, e.version_id, e.version, e.published_at, e.public, e.summary))
+    conn.executemany("INSERT OR IGNORE INTO catalog_access VALUES (?, ?)", [(servable_id, p) for p in e.principals])
     conn.execute(f"INSERT INTO catalog_text (servable_id, text, {', '.join(TEXT_FIELDS)}) VALUES "
                  f"(?, ?, {', '.join('?' * len(TEXT_FIELDS))})",
-                 (servable_id, "\n".join(v for v in fields.values() if v), *(fields[k] for k in TEXT_FIELDS)))
-
+                 (servable_id, e.text, *(e.fields[k] for k in TEXT_FIELDS)))

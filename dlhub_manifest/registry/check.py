@@ -7,7 +7,6 @@ interrupted publish) are fine but reported, as are interrupted uploads.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +16,8 @@ from typing import Any
 from dlhub_manifest.errors import NotFoundError
 from dlhub_manifest.registry import store as q
 from dlhub_manifest.registry.blobs import BlobStore, hash_blob
-from dlhub_manifest.registry.contracts import TaskStatus
 from dlhub_manifest.registry.document import content_digest
-from dlhub_manifest.registry.store import Store
+from dlhub_manifest.registry.records import Row, Tx, open_records
 
 
 @dataclass
@@ -43,19 +41,18 @@ class CheckReport:
                 "orphan_blobs": self.orphans, "blobs": self.blobs, "bytes": self.bytes, "versions": self.versions}
 
 
-def check_registry(root: Path, progress: Callable[[int], object] | None = None) -> CheckReport:
-    """Verify the registry at `root`; `progress(n)` is called after each blob with its size."""
-    store = Store(root)
-    if not store.exists():
+def check_registry(root: Path, progress: Callable[[int], object] | None = None, *,
+                   database: str | None = None) -> CheckReport:
+    """Verify the registry at `root` (its records in `database` when given); `progress(n)` is called after each
+    blob with its size."""
+    records = open_records(root, database)
+    if not records.exists():
         raise NotFoundError(f"no registry at {root} (publish something first, or pass --registry PATH)")
     report = CheckReport(root)
     try:
-        with store.snapshot() as conn:
-            _check_database(conn, report)
-            referenced = _check_versions(conn, report)
-            _check_tasks(conn, report)
+        referenced = records.read(lambda tx: _check_records(tx, report))
     finally:
-        store.close()
+        records.close()
     _check_blobs(BlobStore(root), referenced, report, progress)
     _check_uploads(root, report)
     return report
@@ -75,29 +72,27 @@ def _check_uploads(root: Path, report: CheckReport) -> None:
                                    "`registry check --remove-uploads-older-than SECONDS`)")
 
 
-def _check_database(conn: sqlite3.Connection, report: CheckReport) -> None:
-    result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-    if result != "ok":
-        report.errors.append(f"database integrity check failed: {result}")
-    for row in conn.execute("PRAGMA foreign_key_check"):
-        report.errors.append(f"database: {row[0]} row {row[1]} refers to a missing {row[2]} row")
+def _check_records(tx: Tx, report: CheckReport) -> dict[str, list[tuple[str, int]]]:
+    report.errors.extend(tx.integrity_problems())
+    referenced = _check_versions(tx, report)
+    _check_tasks(tx, report)
+    return referenced
 
 
-def _check_versions(conn: sqlite3.Connection, report: CheckReport) -> dict[str, list[tuple[str, int]]]:
+def _check_versions(tx: Tx, report: CheckReport) -> dict[str, list[tuple[str, int]]]:
     """Check each version's document and digest; returns sha256 → (version:path, size) of every use."""
     referenced: dict[str, list[tuple[str, int]]] = {}
-    rows = conn.execute("SELECT v.*, s.owner, s.name FROM versions v JOIN servables s ON s.id = v.servable_id")
-    for row in rows:
+    for row in tx.all_versions():
         report.versions += 1
         label = f"{row['owner']}/{row['name']}@{row['version']}"
-        files = [dict(f) for f in q.file_rows(conn, row["id"])]
+        files = [dict(f) for f in tx.file_rows(row["id"])]
         for f in files:
             referenced.setdefault(f["sha256"], []).append((f"{label}:{f['path']}", f["size"]))
         _check_document(row, label, files, report)
     return referenced
 
 
-def _check_document(row: sqlite3.Row, label: str, files: list[dict[str, Any]], report: CheckReport) -> None:
+def _check_document(row: Row, label: str, files: list[dict[str, Any]], report: CheckReport) -> None:
     try:
         document = q.loads(row["document"])
     except ValueError as e:
@@ -111,12 +106,10 @@ def _check_document(row: sqlite3.Row, label: str, files: list[dict[str, Any]], r
                              "(the database was changed outside dlhub-manifest)")
 
 
-def _check_tasks(conn: sqlite3.Connection, report: CheckReport) -> None:
-    for row in conn.execute("SELECT t.id FROM tasks t WHERE t.status = ? AND json_extract(t.result, "
-                            "'$.already_published') = 0 AND NOT EXISTS (SELECT 1 FROM versions v WHERE "
-                            "v.task_id = t.id)", (TaskStatus.SUCCEEDED,)):
-        report.errors.append(f"task {row[0]} succeeded but its version is missing")
-    running = conn.execute("SELECT COUNT(*) FROM tasks WHERE status = ?", (TaskStatus.RUNNING,)).fetchone()[0]
+def _check_tasks(tx: Tx, report: CheckReport) -> None:
+    for task_id in tx.lost_versions():
+        report.errors.append(f"task {task_id} succeeded but its version is missing")
+    running = tx.running_tasks()
     if running:
         report.warnings.append(f"{running} task(s) still running (a dead worker's task is reaped by "
                                "`dlhub-manifest status TASK_ID`)")

@@ -14,9 +14,10 @@ from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError, Regi
 from dlhub_manifest.registry.blobs import BlobStore
 from dlhub_manifest.registry.contracts import FileRecord, RepositoryRef
 from dlhub_manifest.registry.document import block
+from dlhub_manifest.registry.records import Queue, Records
 from dlhub_manifest.registry.register import Registration, register
 from dlhub_manifest.registry.request import PublishRequest, parse_request
-from dlhub_manifest.registry.tasks import LeaseLost, Task, TaskQueue
+from dlhub_manifest.registry.tasks import LeaseLost, Task
 
 if TYPE_CHECKING:
     from dlhub_manifest.repository.policy import FetchPolicy
@@ -28,11 +29,12 @@ class PublicationFailed(RegistryError):
 
 @dataclass(frozen=True)
 class Context:
-    """What a task runs against: the registry folder, its blobs and its task queue."""
+    """What a task runs against: the registry folder, its blobs, its records and their task queue."""
 
     root: Path
     blobs: BlobStore
-    queue: TaskQueue
+    queue: Queue
+    records: Records
     work: str = "work"
     deadline: float | None = None  # time.monotonic() value after which the task has run out of time
 
@@ -55,7 +57,7 @@ def execute(ctx: Context, task: Task, worker: str) -> None:
         if (left := ctx.time_left()) is not None and left < 0:
             raise PublicationFailed("the publication ran past this registry's time limit for a task and was "
                                     "stopped; nothing was registered. Publish again, or ask the administrator")
-        register(ctx.queue, task, worker, reg)
+        register(ctx.records, task, worker, reg)
     except LeaseLost:
         raise
     except InvalidManifestError as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from dlhub_manifest.errors import QuotaExceeded
 from dlhub_manifest.registry.contracts import FileRecord
@@ -32,17 +33,23 @@ class Quotas:
 
 
 def owner_usage(conn: sqlite3.Connection, owner: str) -> dict[str, int]:
-    """sha256 → size of every blob the owner's versions use."""
+    """sha256 → size of every blob the owner's versions use (in the SQLite records)."""
     rows = conn.execute("SELECT DISTINCT f.sha256, f.size FROM version_files f JOIN versions v ON v.id = "
                         "f.version_id JOIN servables s ON s.id = v.servable_id WHERE s.owner = ?", (owner,))
     return {str(r[0]): int(r[1]) for r in rows}
 
 
-def check_storage(conn: sqlite3.Connection, owner: str, files: Iterable[FileRecord], limit: int | None) -> None:
+class UsageSource(Protocol):
+    """Records that can say what an owner's versions use (`records.Tx` in SQLite or PostgreSQL)."""
+
+    def owner_usage(self, owner: str) -> dict[str, int]: ...
+
+
+def check_storage(records: UsageSource, owner: str, files: Iterable[FileRecord], limit: int | None) -> None:
     """QuotaExceeded when adding `files` would take `owner` past `limit` bytes (None: no limit)."""
     if limit is None:
         return
-    used = owner_usage(conn, owner)
+    used = records.owner_usage(owner)
     new = {f["sha256"]: int(f["size"]) for f in files if f["sha256"] not in used}
     total = sum(used.values()) + sum(new.values())
     if total > limit:

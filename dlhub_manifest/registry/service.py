@@ -1,7 +1,8 @@
 """`RegistryService`: every registry operation; the ones that touch records take the caller's `Identity`.
 
 The local target calls it in-process and the HTTP app is a thin adapter over it, so both behave
-the same. Each thread gets its own SQLite connection; the service itself can be shared.
+the same. The records live in the folder's SQLite file, or in PostgreSQL when `database` is a
+`postgresql://` URL; each thread gets its own connection; the service itself can be shared.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -25,9 +25,11 @@ from dlhub_manifest.registry.contracts import FileRecord, PublicationRequest, Se
 from dlhub_manifest.registry.document import visible_to
 from dlhub_manifest.registry.execute import Context
 from dlhub_manifest.registry.quota import check_storage
+from dlhub_manifest.registry.records import Queue, Records, Row, Tx, open_records
 from dlhub_manifest.registry.request import parse_request, to_json
+from dlhub_manifest.registry.sqlite_records import SqliteRecords
 from dlhub_manifest.registry.store import Store
-from dlhub_manifest.registry.tasks import LEASE_SECONDS, TaskQueue
+from dlhub_manifest.registry.tasks import LEASE_SECONDS
 from dlhub_manifest.repository.policy import FetchPolicy, check_url
 from dlhub_manifest.util.versions import parse_version
 
@@ -62,13 +64,16 @@ class Identity:
 
 
 class RegistryService:
-    """The registry's operations over one registry folder (SQLite + blobs)."""
+    """The registry's operations over one registry folder (blobs, and the SQLite records unless `database`
+    names a PostgreSQL database that holds them instead)."""
 
-    def __init__(self, root: Path, *, lease_seconds: float = LEASE_SECONDS, policy: FetchPolicy | None = None,
-                 owner_storage: int | None = None) -> None:
-        """`policy`: what repository fetches may reach (the default trusts the caller: this machine's user);
-        `owner_storage`: the bytes one owner's versions may use (None: no limit)."""
+    def __init__(self, root: Path, *, database: str | None = None, lease_seconds: float = LEASE_SECONDS,
+                 policy: FetchPolicy | None = None, owner_storage: int | None = None) -> None:
+        """`database`: a postgresql:// URL holding the records (None: the folder's SQLite file); `policy`: what
+        repository fetches may reach (the default trusts the caller: this machine's user); `owner_storage`: the
+        bytes one owner's versions may use (None: no limit)."""
         self.root = root
+        self.database = database
         self.blobs = BlobStore(root)
         self.lease_seconds = lease_seconds
         self.policy = policy or FetchPolicy.local()
@@ -76,20 +81,34 @@ class RegistryService:
         self._local = threading.local()
 
     @property
-    def store(self) -> Store:
-        """This thread's store (SQLite connections are per thread)."""
-        store: Store | None = getattr(self._local, "store", None)
-        if store is None:
-            store = self._local.store = Store(self.root)
-        return store
+    def records(self) -> Records:
+        """This thread's records (database connections are per thread)."""
+        records: Records | None = getattr(self._local, "records", None)
+        if records is None:
+            records = self._local.records = open_records(self.root, self.database)
+        return records
 
     @property
-    def queue(self) -> TaskQueue:
-        return TaskQueue(self.store, self.lease_seconds)
+    def store(self) -> Store:
+        """This thread's SQLite store (embedded registries only)."""
+        records = self.records
+        assert isinstance(records, SqliteRecords), "the registry's records are not in SQLite"
+        return records.store
+
+    @property
+    def queue(self) -> Queue:
+        return self.records.queue(self.lease_seconds)
 
     def context(self) -> Context:
         """What a worker needs to run tasks on this registry."""
-        return Context(self.root, self.blobs, self.queue)
+        return Context(self.root, self.blobs, self.queue, self.records)
+
+    def close(self) -> None:
+        """Close this thread's database connection (a later call opens a new one)."""
+        records: Records | None = getattr(self._local, "records", None)
+        if records is not None:
+            records.close()
+            self._local.records = None
 
     # Blobs are content-addressed and shared: any caller the adapter let in may ask for or add bytes.
     def missing_blobs(self, digests: Iterable[str]) -> set[str]:
@@ -122,15 +141,15 @@ class RegistryService:
         if req.repository:
             check_url(req.repository["url"], self.policy)  # refuse at once what the worker would refuse
             req = replace(req, policy=self.policy.to_json())
-        elif self.owner_storage is not None and self.store.exists():
-            with self.store.snapshot() as conn:  # fail early; the worker checks again when it registers
-                check_storage(conn, identity.username, req.files, self.owner_storage)
+        elif self.owner_storage is not None and self.records.exists():
+            limit = self.owner_storage  # fail early; the worker checks again when it registers
+            self.records.read(lambda tx: check_storage(tx, identity.username, req.files, limit))
         return self.queue.create(identity.id, identity.username, req.kind, to_json(req),
                                  f"{identity.username}/{req.name}", req.idempotency_key)
 
     def task(self, identity: Identity, task_id: str) -> TaskInfo:
         """A task's status and messages (only its submitter sees it); a dead worker's task is reaped first."""
-        if not self.store.exists():
+        if not self.records.exists():
             raise NotFoundError(f"no task {task_id!r}: the registry at {self.root} is empty")
         queue = self.queue
         queue.reap()
@@ -141,14 +160,14 @@ class RegistryService:
 
     def list_servables(self, identity: Identity) -> list[ServableSummary]:
         """Every servable the caller can see, by OWNER/NAME, with its latest version's summary."""
-        return self._read(lambda conn: browse.list_page(conn, identity.viewer(), None, None)).items()
+        return self._read(lambda tx: tx.list_page(identity.viewer(), None, None)).items()
 
     def list_page(self, identity: Identity, *, limit: int = MAX_LIMIT, after: str | None = None) -> browse.Listing:
         """At most `limit` servables after the servable `after` (`OWNER/NAME`: the previous page's `next`);
         the listing's `next` is None on the last page."""
         _check_limit(limit)
         cursor = _parse_after(after)
-        return self._read(lambda conn: browse.list_page(conn, identity.viewer(), limit, cursor))
+        return self._read(lambda tx: tx.list_page(identity.viewer(), limit, cursor))
 
     def search(self, identity: Identity, text: str, *, limit: int | None = SEARCH_LIMIT) -> list[ServableSummary]:
         """Visible servables whose latest version mentions every word of `text` (title, description, creators,
@@ -161,7 +180,7 @@ class RegistryService:
         if len(text.split()) > MAX_WORDS:
             raise UsageError(f"a search may have at most {MAX_WORDS} words (got {len(text.split())}); use fewer, "
                              "more specific words")
-        return self._read(lambda conn: browse.search(conn, identity.viewer(), text, limit))
+        return self._read(lambda tx: tx.search(identity.viewer(), text, limit))
 
     def find(self, identity: Identity, text: str, filters: browse.Filters, *, limit: int = SEARCH_LIMIT,
              offset: int = 0) -> browse.Found:
@@ -169,18 +188,20 @@ class RegistryService:
         _check_limit(limit)
         if offset < 0:
             raise UsageError(f"offset must be 0 or more (got {offset})")
-        if not self.store.exists():
+        if not self.records.exists():
             return browse.Found([], 0)
-        with self.store.snapshot() as conn:
-            return browse.find(conn, identity.viewer(), text, filters, limit, offset)
+        return self.records.read(lambda tx: tx.find(identity.viewer(), text, filters, limit, offset))
 
     def history(self, identity: Identity, owner: str, name: str) -> list[dict[str, Any]]:
         """Every version of a servable the caller can see, oldest first: `{version, published_at}` each."""
-        if not self.store.exists():
+        if not self.records.exists():
             raise _not_found(owner, name, None)
-        with self.store.snapshot() as conn:
-            servable = q.servable_row(conn, owner, name)
-            rows = q.version_rows(conn, servable["id"]) if servable else []
+
+        def versions(tx: Tx) -> list[Row]:
+            servable = tx.servable_row(owner, name)
+            return list(tx.version_rows(servable["id"])) if servable else []
+
+        rows = self.records.read(versions)
         seen = [r for r in rows if identity.can_see(owner, q.loads(r["document"]))]
         if not seen:
             raise _not_found(owner, name, None)
@@ -189,18 +210,21 @@ class RegistryService:
 
     def get_servable(self, identity: Identity, owner: str, name: str, version: str | None = None) -> ServableInfo:
         """One version (default the latest) with its document, file index and provenance, plus every version."""
-        if not self.store.exists():
+        if not self.records.exists():
             raise _not_found(owner, name, version)
-        with self.store.snapshot() as conn:
-            servable = q.servable_row(conn, owner, name)
+
+        def lookup(tx: Tx) -> tuple[Row, list[Row], list[FileRecord]]:
+            servable = tx.servable_row(owner, name)
             # only the versions the caller may see count: a private version's number is not shown to others
-            rows = [r for r in (q.version_rows(conn, servable["id"]) if servable else [])
+            rows = [r for r in (tx.version_rows(servable["id"]) if servable else [])
                     if identity.can_see(owner, q.loads(r["document"]))]
             row = _pick(rows, version)
             if row is None:
                 raise _not_found(owner, name, version)
-            files: list[FileRecord] = [{"path": f["path"], "sha256": f["sha256"], "size": f["size"],
-                                        "mode": f["mode"]} for f in q.file_rows(conn, row["id"])]
+            return row, rows, [{"path": f["path"], "sha256": f["sha256"], "size": f["size"], "mode": f["mode"]}
+                               for f in tx.file_rows(row["id"])]
+
+        row, rows, files = self.records.read(lookup)
         versions = sorted((r["version"] for r in rows), key=parse_version)
         return {"servable": f"{owner}/{name}", "owner": owner, "name": name, "version": row["version"],
                 "latest": versions[-1], "versions": versions, "published_at": row["created_at"], "files": files,
@@ -212,12 +236,11 @@ class RegistryService:
         return {"id": identity.id, "username": identity.username, "groups": list(identity.groups),
                 "registry": str(self.root)}
 
-    def _read(self, query: Callable[[sqlite3.Connection], browse.Listing]) -> browse.Listing:
+    def _read(self, query: Callable[[Tx], browse.Listing]) -> browse.Listing:
         """Run a catalog query; a registry that does not exist yet is empty (and is not created)."""
-        if not self.store.exists():
+        if not self.records.exists():
             return browse.Listing([])
-        with self.store.snapshot() as conn:
-            return query(conn)
+        return self.records.read(query)
 
 
 def _check_limit(limit: int | None) -> None:
@@ -235,7 +258,7 @@ def _parse_after(after: str | None) -> tuple[str, str] | None:
     return owner, name
 
 
-def _pick(rows: list[sqlite3.Row], version: str | None) -> sqlite3.Row | None:
+def _pick(rows: list[Row], version: str | None) -> Row | None:
     """The row of `version` (by semver precedence), or the latest when `version` is None."""
     if not rows:
         return None

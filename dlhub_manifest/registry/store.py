@@ -186,6 +186,17 @@ def _retry(fn: Callable[[], T]) -> T:
             delay = min(delay * 2, 0.5)
 
 
+def schema_version(path: Path) -> int:
+    """The schema version of the database file at `path` (0 when there is none yet)."""
+    if not path.is_file():
+        return 0
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     def step(c: sqlite3.Connection) -> None:
         current = c.execute("PRAGMA user_version").fetchone()[0]

@@ -17,6 +17,7 @@ from typing import Any
 
 from dlhub_manifest.errors import RegistryError
 from dlhub_manifest.registry.contracts import PublicationRequest, TaskInfo, TaskMessage, TaskResult, TaskStatus
+from dlhub_manifest.registry.doorbell import Doorbell
 from dlhub_manifest.registry.store import Store, dumps, loads
 
 MAX_ATTEMPTS = 3
@@ -51,9 +52,13 @@ class Task:
         data = dict(row)
         for key in ("request", "messages", "result"):
             data[key] = loads(data[key])
-        data.pop("idempotency_key", None)
-        data["status"] = TaskStatus(data["status"])
-        return cls(**data)
+        return cls.from_record(data)
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Task:
+        """A task from its columns, JSON ones already decoded."""
+        fields = {k: v for k, v in data.items() if k != "idempotency_key"}
+        return cls(**{**fields, "status": TaskStatus(fields["status"])})
 
     def public(self) -> TaskInfo:
         """What `status` shows: no request internals, no lease bookkeeping."""
@@ -78,6 +83,15 @@ class TaskQueue:
     def __init__(self, store: Store, lease_seconds: float = LEASE_SECONDS) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
+
+    @property
+    def root(self) -> Path:
+        """The registry folder (where the doorbell hangs)."""
+        return self.store.root
+
+    def bell(self) -> Doorbell:
+        """What an idle worker sleeps on: the registry folder's doorbell, rung when a task is queued."""
+        return Doorbell(self.root)
 
     def create(self, identity: str, owner: str, kind: str, request: PublicationRequest, servable: str,
                idempotency_key: str | None = None) -> str:
@@ -195,16 +209,19 @@ def _append(conn: sqlite3.Connection, task_id: str, entry: TaskMessage) -> None:
     conn.execute("UPDATE tasks SET messages = ?, updated_at = ? WHERE id = ?", (dumps(messages), time.time(), task_id))
 
 
-def _orphaned(conn: sqlite3.Connection, task_id: str, attempts: int, worker: str | None) -> None:
+def orphan_outcome(attempts: int, worker: str | None) -> tuple[TaskStatus, TaskMessage]:
+    """What becomes of a task whose worker died: queued again, or failed after MAX_ATTEMPTS; with its message."""
     why = f"the worker running this task ({worker}) stopped before finishing (killed or crashed)"
     if attempts >= MAX_ATTEMPTS:
-        status, entry = TaskStatus.FAILED, message(
+        return TaskStatus.FAILED, message(
             f"{why} {attempts} times; giving up. Nothing was registered. Publish again; if it keeps failing, "
             "look at the worker log in the registry's logs/ folder and run `dlhub-manifest registry check`",
             "error")
-    else:
-        status, entry = TaskStatus.QUEUED, message(f"{why}; queued again (attempt {attempts + 1} of {MAX_ATTEMPTS})",
-                                        "warning")
+    return TaskStatus.QUEUED, message(f"{why}; queued again (attempt {attempts + 1} of {MAX_ATTEMPTS})", "warning")
+
+
+def _orphaned(conn: sqlite3.Connection, task_id: str, attempts: int, worker: str | None) -> None:
+    status, entry = orphan_outcome(attempts, worker)
     conn.execute("UPDATE tasks SET status = ?, lease_owner = NULL, lease_expires = NULL WHERE id = ?",
                  (status, task_id))
     _append(conn, task_id, entry)
@@ -213,6 +230,11 @@ def _orphaned(conn: sqlite3.Connection, task_id: str, attempts: int, worker: str
 def _worker_gone(worker: str | None, lease_expires: float | None) -> bool:
     if lease_expires is not None and lease_expires < time.time():
         return True
+    return process_gone(worker)
+
+
+def process_gone(worker: str | None) -> bool:
+    """Whether `worker` (`host:pid:nonce`) ran on this host and its process has ended."""
     host, _, rest = (worker or "").partition(":")
     pid = rest.partition(":")[0]
     return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))

@@ -1,9 +1,12 @@
 """The task worker: `python -m dlhub_manifest.registry.worker --registry PATH` drains queued tasks.
 
-Each worker holds one slot lock (`worker.lock`, `worker-1.lock`, ...): the local registry runs one, `serve
---workers N` runs N. A worker lingers a moment after the queue empties so a burst of publishes reuses it, a
-heartbeat thread keeps its task's lease alive, and with `--owner-limit` it leaves an owner's tasks queued while
-that owner already has that many running, so one user's stuck fetches never hold every worker.
+On the embedded SQLite registry each worker holds one slot lock (`worker.lock`, `worker-1.lock`, ...): the local
+registry runs one, `serve --workers N` runs N. On PostgreSQL (`--database`) any number of workers, on any
+machines, share the queue without locks: each claim takes one task no other worker holds. A worker lingers a
+moment after the queue empties so a burst of publishes reuses it, a heartbeat thread keeps its task's lease
+alive (a dead worker's task is taken over once its lease runs out), and with `--owner-limit` it leaves an
+owner's tasks queued while that owner already has that many running, so one user's stuck fetches never hold
+every worker.
 """
 
 from __future__ import annotations
@@ -22,17 +25,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from dlhub_manifest.registry.doorbell import Doorbell
 from dlhub_manifest.registry.execute import Context, execute
 from dlhub_manifest.registry.lifeline import die_with_parent, orphaned
+from dlhub_manifest.registry.records import Queue, open_records
 from dlhub_manifest.registry.service import RegistryService
-from dlhub_manifest.registry.store import Store
-from dlhub_manifest.registry.tasks import LEASE_SECONDS, LeaseLost, Task, TaskQueue, new_worker_id
+from dlhub_manifest.registry.tasks import LEASE_SECONDS, LeaseLost, Task, new_worker_id
 from dlhub_manifest.util.logsafe import RedactingFilter
 
 LOCK_NAME = "worker.lock"
 LOG_NAME = "logs/worker.log"
 IDLE_SECONDS = 5.0
+DATABASE_ENV = "_DLHUB_MANIFEST_WORKER_DATABASE"  # how serve hands its worker the database URL (not argv)
+FOREVER = 10.0**9  # idle seconds of a worker that waits for work for ever (beside a server, or `worker`)
 POLL_SECONDS = 0.02  # how often a worker that follows its parent checks that the parent is alive
 QUERY_SECONDS = 1.0  # database checks while idle (a missed doorbell costs at most this)
 STARTUP_SECONDS = 2.0  # a new worker takes the lock well within this
@@ -75,20 +79,49 @@ class Limits:
 
 
 def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float = LEASE_SECONDS,
-               parent: int | None = None, limits: Limits | None = None) -> int:
+               parent: int | None = None, limits: Limits | None = None, database: str | None = None) -> int:
     """Run queued tasks until the queue stays empty for `idle` seconds (or `parent`, when given, is gone);
-    returns how many tasks ran."""
+    returns how many tasks ran. `database`: the PostgreSQL records shared with other workers."""
     limits = limits or Limits()
+    service = RegistryService(root, database=database, lease_seconds=lease_seconds)
+    try:
+        if service.records.shared:
+            return _run_shared(service, idle, parent, limits)
+        return _run_alone(service, idle, parent, limits)
+    finally:
+        service.close()
+
+
+def _run_shared(service: RegistryService, idle: float, parent: int | None, limits: Limits) -> int:
+    """One of many workers on shared records: no lock; a scratch folder of its own, removed when it leaves."""
+    worker = new_worker_id()
+    work = "work/" + worker.replace(":", "-")
+    _preload()
+    ran = 0
+    try:
+        while True:
+            drained = _drain(service, worker, parent, limits, work)
+            ran += drained
+            if not drained and service.queue.pending():
+                time.sleep(QUERY_SECONDS / 4)  # queued tasks we may not take yet (owner limit): look again shortly
+            if not _wait_for_work(service.queue, idle, parent):
+                return ran
+    finally:
+        shutil.rmtree(service.root / work, ignore_errors=True)
+
+
+def _run_alone(service: RegistryService, idle: float, parent: int | None, limits: Limits) -> int:
+    """A worker of the registry folder's SQLite records, holding its slot's lock while it runs."""
+    root = service.root
     lock = try_lock(root, limits.slot)
     if lock is None:
         return 0  # another worker is draining the queue
-    service = RegistryService(root, lease_seconds=lease_seconds)
     worker = new_worker_id()
     _clean_leftovers(service, limits.slot)
     _preload()
     ran = 0
     while lock is not None:
-        drained = _drain(service, worker, parent, limits)
+        drained = _drain(service, worker, parent, limits, _work(limits.slot))
         ran += drained
         if not drained and service.queue.pending():
             time.sleep(QUERY_SECONDS / 4)  # queued tasks we may not take yet (owner limit): look again shortly
@@ -100,23 +133,23 @@ def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float =
     return ran
 
 
-def _context(service: RegistryService, limits: Limits) -> Context:
+def _context(service: RegistryService, limits: Limits, work: str) -> Context:
     deadline = None if limits.deadline is None else time.monotonic() + limits.deadline
-    return replace(service.context(), work=_work(limits.slot), deadline=deadline)
+    return replace(service.context(), work=work, deadline=deadline)
 
 
 def _work(slot: int) -> str:
     return f"work/{slot}"
 
 
-def _drain(service: RegistryService, worker: str, parent: int | None, limits: Limits) -> int:
+def _drain(service: RegistryService, worker: str, parent: int | None, limits: Limits, work: str) -> int:
     ran = 0
     while not orphaned(parent) and (task := service.queue.claim(worker, limits.owner_limit)) is not None:
         ran += 1
         log.info("task %s: running (attempt %d)", task.id, task.attempts)
-        with _heartbeat(service.root, task, worker, service.lease_seconds):
+        with _heartbeat(service, task, worker):
             try:
-                execute(_context(service, limits), task, worker)
+                execute(_context(service, limits, work), task, worker)
             except LeaseLost as e:
                 log.warning("task %s: %s", task.id, e)
             except Exception as e:  # noqa: BLE001 - a bug must fail the task with a message, not kill the worker
@@ -126,19 +159,19 @@ def _drain(service: RegistryService, worker: str, parent: int | None, limits: Li
     return ran
 
 
-def _fail_quietly(queue: TaskQueue, task: Task, worker: str, text: str) -> None:
+def _fail_quietly(queue: Queue, task: Task, worker: str, text: str) -> None:
     with contextlib.suppress(LeaseLost):
         queue.fail(task.id, worker, text)
 
 
-def _wait_for_work(queue: TaskQueue, idle: float, parent: int | None = None) -> bool:
+def _wait_for_work(queue: Queue, idle: float, parent: int | None = None) -> bool:
     """Wait up to `idle` seconds for a queued task: asleep on the doorbell, asking the database when it rings
     and every QUERY_SECONDS anyway (a lost ring costs at most that).
 
     False at once when the followed parent is gone (checked every POLL_SECONDS: the fallback to PDEATHSIG)."""
     deadline = time.monotonic() + idle
     nap = QUERY_SECONDS if parent is None else POLL_SECONDS
-    with Doorbell(queue.store.root) as bell:  # listening before the first look: no ring falls in between
+    with queue.bell() as bell:  # listening before the first look: no ring falls in between
         rang, next_query = True, 0.0
         while (left := deadline - time.monotonic()) > 0 and not orphaned(parent):
             if rang or time.monotonic() >= next_query:
@@ -150,17 +183,18 @@ def _wait_for_work(queue: TaskQueue, idle: float, parent: int | None = None) -> 
 
 
 @contextlib.contextmanager
-def _heartbeat(root: Path, task: Task, worker: str, lease_seconds: float) -> Iterator[None]:
+def _heartbeat(service: RegistryService, task: Task, worker: str) -> Iterator[None]:
     """Extend the task's lease every third of its length from a thread with its own connection."""
     stop = threading.Event()
+    lease_seconds = service.lease_seconds
 
     def beat() -> None:
-        store = Store(root)
+        records = open_records(service.root, service.database)
         try:
             while not stop.wait(lease_seconds / 3):
-                TaskQueue(store, lease_seconds).heartbeat(task.id, worker)
+                records.queue(lease_seconds).heartbeat(task.id, worker)
         finally:
-            store.close()
+            records.close()
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{task.id}", daemon=True)
     thread.start()
@@ -225,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slot", type=int, default=0, help="worker slot (serve --workers N runs slots 0..N-1)")
     parser.add_argument("--owner-limit", type=int, help="most tasks of one owner running at once")
     parser.add_argument("--deadline", type=float, help="seconds a task may run before it fails")
+    parser.add_argument("--database", default=os.environ.get(DATABASE_ENV),
+                        help=f"postgresql://USER@HOST:PORT/DB holding the records (default: ${DATABASE_ENV}, else "
+                        "the registry folder's SQLite file)")
     parser.add_argument("--parent", type=int, help="pid of the process that started this worker: exit when it "
                         "is gone (serve's worker; the local registry's detached worker has none)")
     args = parser.parse_args(argv)
@@ -235,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         die_with_parent()
     limits = Limits(args.slot, args.owner_limit, args.deadline)
     ran = run_worker(args.registry.absolute(), idle=args.idle, lease_seconds=args.lease, parent=args.parent,
-                     limits=limits)
+                     limits=limits, database=args.database)
     if orphaned(args.parent):
         log.info("the process that started this worker (pid %d) is gone", args.parent)
     log.info("exiting after %d task(s)", ran)

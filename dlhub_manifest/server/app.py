@@ -53,6 +53,7 @@ class Settings:
 
     root: Path
     authenticator: Authenticator
+    database: str | None = None
     max_blob_size: int = DEFAULT_MAX_BLOB
     globus: dict[str, Any] | None = None
     web_login: GlobusWebLogin | None = None
@@ -212,7 +213,7 @@ def create_app(settings: Settings) -> Starlette:
         DLHubManifestError: on_library_error, Exception: on_unexpected,
         404: _not_found, 405: _not_allowed,
     }, middleware=[Middleware(SecurityHeaders)])
-    app.state.service = RegistryService(settings.root, policy=settings.fetch_policy,
+    app.state.service = RegistryService(settings.root, database=settings.database, policy=settings.fetch_policy,
                                         owner_storage=settings.quotas.owner_storage)
     app.state.uploads = UploadArea(settings.root, settings.quotas)
     app.state.upload_locks = {}

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlhub_manifest.errors import UsageError
+from dlhub_manifest.registry.records import verify_records
+from dlhub_manifest.registry.worker import DATABASE_ENV, FOREVER
 from dlhub_manifest.server.app import Settings, WorkerSettings, create_app
 from dlhub_manifest.server.auth import Authenticator, Chain, GlobusIntrospection, TokensFile
 from dlhub_manifest.server.web.globus_login import GlobusWebLogin
@@ -26,7 +28,6 @@ from dlhub_manifest.util.procutil import stop_process
 
 SERVER_CLIENT_ID_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_ID"
 SERVER_CLIENT_SECRET_ENV = "DLHUB_MANIFEST_SERVER_CLIENT_SECRET"
-WORKER_IDLE = 10**9  # seconds: beside a server the worker waits for work for ever
 log = logging.getLogger("dlhub_manifest.server")
 
 
@@ -83,6 +84,8 @@ def run(settings: Settings, host: str, port: int, *, worker: bool = True, log_le
     import uvicorn
 
     settings.root.mkdir(parents=True, exist_ok=True)
+    if settings.database is not None:
+        verify_records(settings.root, settings.database)  # refuse a wrong URL or schema before serving
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=log_level, server_header=False,
                             timeout_graceful_shutdown=5)
     workers = _workers(settings) if worker else contextlib.nullcontext()
@@ -115,10 +118,11 @@ def _sigterm_exits() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _workers(settings: Settings) -> Iterator[None]:
-    """`settings.workers.count` supervised workers, one per slot."""
+    """`settings.workers.count` supervised workers, one per slot (on the shared queue with `database`)."""
     with contextlib.ExitStack() as stack:
         for slot in range(settings.workers.count):
-            stack.enter_context(supervised_worker(settings.root, _worker_args(settings.workers, slot)))
+            stack.enter_context(supervised_worker(settings.root, _worker_args(settings.workers, slot),
+                                                  settings.database))
         yield
 
 
@@ -157,14 +161,15 @@ def upload_janitor(settings: Settings) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def supervised_worker(root: Path, extra: list[str] | None = None) -> Iterator[None]:
-    """A worker child process for `root`, restarted when it exits, stopped when the block ends."""
+def supervised_worker(root: Path, extra: list[str] | None = None, database: str | None = None) -> Iterator[None]:
+    """A worker child process for `root` (on `database`'s shared queue when given), restarted when it exits,
+    stopped when the block ends."""
     stop = threading.Event()
     holder: list[subprocess.Popen[bytes]] = []
 
     def loop() -> None:
         while not stop.is_set():
-            with _worker_process(root, extra or []) as proc:
+            with _worker_process(root, extra or [], database) as proc:
                 holder[:] = [proc]
                 while proc.poll() is None and not stop.wait(0.5):
                     pass
@@ -180,11 +185,14 @@ def supervised_worker(root: Path, extra: list[str] | None = None) -> Iterator[No
 
 
 @contextlib.contextmanager
-def _worker_process(root: Path, extra: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+def _worker_process(root: Path, extra: list[str], database: str | None) -> Iterator[subprocess.Popen[bytes]]:
     # --parent: the worker exits when serve is gone, even if serve was SIGKILLed and could not stop it.
     argv = [sys.executable, "-m", "dlhub_manifest.registry.worker", "--registry", str(root),
-            "--idle", str(WORKER_IDLE), "--parent", str(os.getpid()), *extra]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+            "--idle", str(FOREVER), "--parent", str(os.getpid()), *extra]
+    env = dict(os.environ)
+    if database is not None:
+        env[DATABASE_ENV] = database  # not in argv, where `ps` would show a password in the URL
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=env)
     try:
         yield proc
     finally:

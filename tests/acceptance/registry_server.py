@@ -56,10 +56,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(workdir: Path, *extra: str) -> Iterator[Server]:
-    """`python -m dlhub_manifest serve` on a free port; yields once `/healthz` answers."""
+def running_server(workdir: Path, *extra: str, root: Path | None = None) -> Iterator[Server]:
+    """`python -m dlhub_manifest serve` on a free port (registry folder `root`, default workdir/registry);
+    yields once `/healthz` answers."""
     port = free_port()
-    root, log = workdir / "registry", workdir / "server.log"
+    root, log = root or workdir / "registry", workdir / "server.log"
     tokens = write_tokens(workdir / "tokens.yaml")
     argv = [sys.executable, "-m", "dlhub_manifest", "serve", "--registry", str(root), "--port", str(port),
             "--tokens", str(tokens), *extra]

@@ -89,6 +89,12 @@ CASES: dict[str, list[Case]] = {
     "search": [case("search", "Demo"), case("search", "Demo", "--target", "{url}")],
     "registry check": [case("registry", "check"), case("registry", "check", "--registry", "{out}/none", exit=1)],
     "registry path": [case("registry", "path")],
+    # a password in the database URL is redacted from every message (the server is unreachable: exit 1)
+    "registry upgrade": [case("registry", "upgrade", "--registry", "{out}/upgraded"),
+                         case("registry", "upgrade", "--database", f"postgresql://u:{CLIENT_SECRET}@127.0.0.1:9/db",
+                              exit=1)],
+    "worker": [case("worker", "--registry", "{out}/w", "--database", f"postgresql://u:{CLIENT_SECRET}@127.0.0.1:9/db",
+                    exit=1)],
 }
 
 

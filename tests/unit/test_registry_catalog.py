@@ -7,6 +7,7 @@ import json
 import random
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,21 +24,33 @@ GROUP = "urn:globus:groups:id:fdb38a24-03c1-11e3-86f7-12313809f035"
 CAROL = Identity("local:carol", "carol", (GROUP,))
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> RegistryService:
+def _corpus(root: Path, database: str | None) -> Iterator[RegistryService]:
     """Five servables with known text: what each test below searches and lists."""
-    root = tmp_path / "registry"
     register(root, "alice", "1.0.0", document("band-gap", title="Band gap regressor",
                                               description="Predicts band gaps of crystals.",
-                                              creators=("Ward, Logan",), keywords=("materials",)))
+                                              creators=("Ward, Logan",), keywords=("materials",)), database)
     register(root, "alice", "1.0.0", document("iris", title="Iris classifier", description="Doubles as a band demo.",
-                                              creators=("Chard, Ryan",), keywords=("flowers",)))
+                                              creators=("Chard, Ryan",), keywords=("flowers",)), database)
     register(root, "bob", "0.1.0", document("crystal-net", title="Crystal graph network",
                                             description="Formation energy.", creators=("Ward, Logan",),
-                                            keywords=("band structure",)))
-    register(root, "bob", "0.2.0", document("secret", title="Secret band model", visible_to=[BOB.id]))
-    register(root, "bob", "0.3.0", document("shared", title="Shared band model", visible_to=[GROUP]))
-    return RegistryService(root)
+                                            keywords=("band structure",)), database)
+    register(root, "bob", "0.2.0", document("secret", title="Secret band model", visible_to=[BOB.id]), database)
+    register(root, "bob", "0.3.0", document("shared", title="Shared band model", visible_to=[GROUP]), database)
+    service = RegistryService(root, database=database)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, database: str | None) -> Iterator[RegistryService]:
+    """The corpus on each backend."""
+    yield from _corpus(tmp_path / "registry", database)
+
+
+@pytest.fixture
+def sqlite_corpus(tmp_path: Path) -> Iterator[RegistryService]:
+    """The corpus in SQLite (for what only the SQLite records have: the FTS5 index)."""
+    yield from _corpus(tmp_path / "registry", None)
 
 
 def test_search_matches_every_word_inside_words_and_case_insensitively(corpus: RegistryService) -> None:
@@ -105,18 +118,19 @@ def test_list_pages_cover_everything_once_in_order(corpus: RegistryService) -> N
         corpus.list_page(ALICE, after="no-slash")
 
 
-def test_latest_version_by_precedence_replaces_the_catalog_entry(tmp_path: Path) -> None:
+def test_latest_version_by_precedence_replaces_the_catalog_entry(tmp_path: Path, database: str | None) -> None:
     root = tmp_path / "registry"
-    register(root, "alice", "1.9.0", document("demo", title="Old title"))
-    register(root, "alice", "1.10.0", document("demo", title="New title", visible_to=[GROUP]))
-    register(root, "alice", "1.10.0-rc.1", document("demo", title="Candidate"))  # published later, not newer
-    service = RegistryService(root)
+    register(root, "alice", "1.9.0", document("demo", title="Old title"), database)
+    register(root, "alice", "1.10.0", document("demo", title="New title", visible_to=[GROUP]), database)
+    register(root, "alice", "1.10.0-rc.1", document("demo", title="Candidate"), database)  # later, not newer
+    service = RegistryService(root, database=database)
     [item] = service.list_servables(ALICE)
     assert (item["version"], item["latest"], item["title"]) == ("1.10.0", "1.10.0", "New title")
     assert item["versions"] == ["1.9.0", "1.10.0-rc.1", "1.10.0"]
     assert names(service.search(ALICE, "new")) == ["alice/demo"]
     assert service.search(ALICE, "old") == [] and service.search(ALICE, "candidate") == []
     assert service.list_servables(BOB) == [] and names(service.list_servables(CAROL)) == ["alice/demo"]
+    service.close()
 
 
 def test_a_registry_from_the_first_schema_is_migrated_and_backfilled(tmp_path: Path) -> None:
@@ -158,7 +172,8 @@ def test_without_fts5_search_scans_and_answers_the_same(tmp_path: Path, monkeypa
     assert names(service.search(ALICE, "oubl")) == ["alice/iris"]
 
 
-def test_fts_index_serves_words_of_three_letters_or_more(corpus: RegistryService) -> None:
+def test_fts_index_serves_words_of_three_letters_or_more(sqlite_corpus: RegistryService) -> None:
+    corpus = sqlite_corpus
     conn = corpus.store.conn
     assert catalog.has_fts(conn)
     statements: list[str] = []
@@ -169,12 +184,14 @@ def test_fts_index_serves_words_of_three_letters_or_more(corpus: RegistryService
     assert "catalog_fts MATCH '\"band\"'" in query and "instr(t.text, 'gy')" in query
 
 
-@pytest.mark.parametrize("fts", [True, False], ids=["fts5", "scan"])
+@pytest.mark.parametrize("engine", ["fts5", "scan", "postgresql"])
 def test_matches_are_exactly_the_substring_matches_of_the_old_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                   fts: bool) -> None:
+                                                                   engine: str, request: pytest.FixtureRequest
+                                                                   ) -> None:
     # The old search: every lower-cased word of the query is a substring of the servable's lower-cased text.
-    if not fts:
+    if engine == "scan":
         monkeypatch.setattr(catalog, "FTS_SCHEMA", "CREATE VIRTUAL TABLE catalog_fts USING no_such_module(text);")
+    database = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
     rng = random.Random(5)
     vocabulary = ["Band", "gap", "ÉNERGIE", "Straße", "x-ray", "10.1000/xyz", "Ward", "ΣΟΦΙΑ", "über", "a", "ab"]
     root = tmp_path / "registry"
@@ -184,9 +201,9 @@ def test_matches_are_exactly_the_substring_matches_of_the_old_search(tmp_path: P
         name, owner = f"m{i}", rng.choice(["alice", "bob"])
         doc = document(name, title=" ".join(words[:2]), description=" ".join(words[2:4]), creators=(words[4],),
                        keywords=(words[5],))
-        register(root, owner, "1.0.0", doc)
+        register(root, owner, "1.0.0", doc, database)
         haystacks[f"{owner}/{name}"] = "\n".join([f"{owner}/{name}", *words]).lower()
-    service = RegistryService(root)
+    service = RegistryService(root, database=database)
     queries = ["", "BAND", "gap band", "nd", "e", "straße", "ÜBER ward", "x-r", "10.1000/", "σοφια", "ings-1", "zz"]
     queries += [rng.choice(sorted(haystacks.values()))[rng.randrange(3):][:rng.randrange(1, 7)] for _ in range(30)]
     partial = 0
@@ -194,4 +211,39 @@ def test_matches_are_exactly_the_substring_matches_of_the_old_search(tmp_path: P
         expected = {s for s, text in haystacks.items() if all(w in text for w in query.lower().split())}
         assert set(names(service.search(BOB, query, limit=None))) == expected, query
         partial += 0 < len(expected) < len(haystacks)
+    service.close()
     assert partial >= 20  # the queries tell servables apart, not only all-or-nothing
+
+
+def test_a_limited_search_is_the_head_of_the_full_ranking(tmp_path: Path, database: str | None) -> None:
+    # PostgreSQL answers from the title index alone when enough titles hold every word: same order as scoring all
+    rng = random.Random(7)
+    vocabulary = ["band", "bandgap", "gap", "crystal", "ward", "energy", "iris", "graph"]
+    root = tmp_path / "registry"
+    for i in range(30):
+        pick = lambda n: " ".join(rng.choice(vocabulary) for _ in range(n))  # noqa: E731
+        register(root, rng.choice(["alice", "bob"]), "1.0.0", document(
+            f"m{i:02d}", title=pick(2), description=pick(3), keywords=(pick(1),)), database)
+    service = RegistryService(root, database=database)
+    for query in ["band", "gap", "ban gap", "ward", "cryst", "en", "iris graph"]:
+        everything = names(service.search(ALICE, query, limit=None))
+        for limit in (1, 3, 5, 10):
+            assert names(service.search(ALICE, query, limit=limit)) == everything[:limit], (query, limit)
+    service.close()
+
+
+def test_find_filters_counts_and_pages_alike_on_both_databases(corpus: RegistryService) -> None:
+    from dlhub_manifest.registry.browse import Filters
+
+    everything = corpus.find(BOB, "band", Filters(), limit=50)
+    assert everything.total == 5 and [i["servable"] for i in everything.items] == [
+        "alice/band-gap", "bob/secret", "bob/shared", "bob/crystal-net", "alice/iris"]
+    page = corpus.find(BOB, "band", Filters(), limit=2, offset=2)
+    assert page.total == 5 and [i["servable"] for i in page.items] == ["bob/shared", "bob/crystal-net"]
+    assert corpus.find(BOB, "band", Filters(), limit=2, offset=10).total == 5  # past the end: still counted
+    assert [i["servable"] for i in corpus.find(BOB, "", Filters(owner="alice"), limit=50).items] == [
+        "alice/band-gap", "alice/iris"]
+    by_keyword = corpus.find(ALICE, "", Filters(keyword="Band Structure"), limit=50)
+    assert [i["servable"] for i in by_keyword.items] == ["bob/crystal-net"]
+    assert corpus.find(ALICE, "", Filters(keyword="band"), limit=50).total == 0  # a keyword is the whole keyword
+    assert corpus.find(ALICE, "band", Filters(type="sklearn"), limit=50).total == 0

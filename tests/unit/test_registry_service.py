@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,9 @@ from publish_support import make_project
 
 from dlhub_manifest.errors import NotFoundError, UsageError
 from dlhub_manifest.publish.files import prepare_files, submit
-from dlhub_manifest.registry.check import check_registry
+from dlhub_manifest.registry.check import CheckReport, check_registry
 from dlhub_manifest.registry.document import content_digest
-from dlhub_manifest.registry.service import Identity
+from dlhub_manifest.registry.service import Identity, RegistryService
 from dlhub_manifest.registry.worker import run_worker
 from dlhub_manifest.targets.local import LocalTarget
 
@@ -24,12 +26,32 @@ BOB = Identity("local:bob", "bob")
 
 
 class InProcessTarget(LocalTarget):
-    """The local target with the worker run in this process right after submitting (no subprocess)."""
+    """The local target with the worker run in this process right after submitting (no subprocess), on the
+    records in `database` (None: the folder's SQLite file)."""
+
+    def __init__(self, root: Path, identity: Identity, database: str | None = None) -> None:
+        super().__init__(root, identity)
+        self.database = database
+        self.service = RegistryService(root, database=database)
 
     def publish(self, request: dict[str, Any]) -> str:
         task_id = self.service.publish(self.identity, request)
-        run_worker(self.root, idle=0)
+        run_worker(self.root, idle=0, database=self.database)
         return task_id
+
+    def check(self) -> CheckReport:
+        return check_registry(self.root, database=self.database)
+
+    def execute(self, sql: str, *params: object) -> list[Any]:
+        """Run SQL on the records directly (what someone editing the database by hand would do)."""
+        if self.database is None:
+            with contextlib.closing(sqlite3.connect(self.root / "registry.sqlite3")) as conn, conn:
+                return conn.execute(sql, params).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.database, autocommit=True) as pg:
+            cur = pg.execute(sql.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description else []
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +60,10 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def target(tmp_path: Path) -> InProcessTarget:
-    return InProcessTarget(tmp_path / "registry", ALICE)
+def target(tmp_path: Path, database: str | None) -> Iterator[InProcessTarget]:
+    target = InProcessTarget(tmp_path / "registry", ALICE, database)
+    yield target
+    target.service.close()
 
 
 def publish(target: LocalTarget, project: Path) -> dict[str, Any]:
@@ -58,7 +82,7 @@ def test_first_publish_registers_version_with_registry_fields(target: InProcessT
     assert found["document"]["datacite"]["publicationYear"].isdigit()
     assert [f["path"] for f in found["files"]] == ["demo.py", "dlhub.yaml", "weights.bin"]
     assert found["provenance"]["source"] == "files" and found["provenance"]["published_by"] == "local:alice"
-    assert check_registry(target.root).ok
+    assert target.check().ok
 
 
 def test_same_content_again_is_already_published(target: InProcessTarget, tmp_path: Path) -> None:
@@ -97,7 +121,7 @@ def test_same_version_with_different_content_fails_with_a_bump_hint(target: InPr
     assert "weights.bin" in text and "1.0.1" in text
     stored = {f["path"]: f["sha256"] for f in target.get_servable("alice", "demo")["files"]}
     assert stored["weights.bin"] == _sha(b"weights v1\n")  # the published version did not change
-    assert check_registry(target.root).ok
+    assert target.check().ok
 
 
 def test_missing_blob_fails_the_task_and_registers_nothing(target: InProcessTarget, tmp_path: Path) -> None:
@@ -126,7 +150,7 @@ def test_malformed_requests_are_refused_before_queueing(target: InProcessTarget)
     for request in bad:
         with pytest.raises(UsageError):
             target.service.publish(ALICE, request)
-    assert not target.service.store.exists() or target.service.queue.pending() == 0
+    assert not target.service.records.exists() or target.service.queue.pending() == 0
 
 
 def test_private_servables_are_invisible_to_others(target: InProcessTarget, tmp_path: Path) -> None:
@@ -162,14 +186,14 @@ def test_registry_check_finds_corrupt_missing_and_orphan_blobs(target: InProcess
     blobs = target.service.blobs
     orphan = target.service.put_blob(io.BytesIO(b"orphan"), _sha(b"orphan"), 6)
     assert orphan is True
-    report = check_registry(target.root)
+    report = target.check()
     assert report.ok and report.orphans == [_sha(b"orphan")]
     found = target.get_servable("alice", "demo")["files"]
     corrupt, missing = found[0]["sha256"], found[1]["sha256"]
     blobs.path(corrupt).chmod(0o644)
     blobs.path(corrupt).write_bytes(b"bit rot")
     blobs.path(missing).unlink()
-    report = check_registry(target.root)
+    report = target.check()
     assert not report.ok
     assert any(corrupt in e and "corrupt" in e for e in report.errors)
     assert any(missing in e and "missing" in e and "alice/demo@0.1.0" in e for e in report.errors)
@@ -177,14 +201,11 @@ def test_registry_check_finds_corrupt_missing_and_orphan_blobs(target: InProcess
 
 def test_registry_check_detects_a_document_edited_by_hand(target: InProcessTarget, tmp_path: Path) -> None:
     publish(target, make_project(tmp_path / "p"))
-    conn = sqlite3.connect(target.root / "registry.sqlite3")
-    row = conn.execute("SELECT id, document FROM versions").fetchone()
+    row = target.execute("SELECT id, document FROM versions")[0]
     doc = json.loads(row[1])
     doc["datacite"]["titles"][0]["title"] = "Edited"
-    conn.execute("UPDATE versions SET document = ? WHERE id = ?", (json.dumps(doc), row[0]))
-    conn.commit()
-    conn.close()
-    assert any("content digest does not match" in e for e in check_registry(target.root).errors)
+    target.execute("UPDATE versions SET document = ? WHERE id = ?", json.dumps(doc), row[0])
+    assert any("content digest does not match" in e for e in target.check().errors)
 
 
 def test_content_digest_ignores_registry_fields_and_provenance() -> None:

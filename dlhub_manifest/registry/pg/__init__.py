@@ -1,0 +1,1 @@
+"""The registry's records on PostgreSQL (psycopg 3): schema migrations, the shared task queue, list/search."""
