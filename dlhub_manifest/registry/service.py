@@ -127,9 +127,8 @@ class RegistryService:
         """
         check_digest(sha256)
         path = self.blobs.path(sha256)
-        if self.store.exists() and path.is_file():
-            with self.store.snapshot() as conn:
-                holders = q.blob_holders(conn, sha256)
+        if self.records.exists() and path.is_file():
+            holders = self.records.read(lambda tx: tx.blob_holders(sha256))
             if any(identity.can_see(row["owner"], q.loads(row["document"])) for row in holders):
                 return path
         raise NotFoundError(f"no published file with sha256 {sha256} is visible to you")

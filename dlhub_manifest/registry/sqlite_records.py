@@ -41,6 +41,9 @@ class SqliteTx(TxBase):
     def file_rows(self, version_id: int) -> list[sqlite3.Row]:
         return q.file_rows(self.conn, version_id)
 
+    def blob_holders(self, sha256: str) -> list[sqlite3.Row]:
+        return q.blob_holders(self.conn, sha256)
+
     def insert_version(self, row: dict[str, Any], files: Iterable[Mapping[str, Any]]) -> int:
         return q.insert_version(self.conn, row, files)
 

@@ -248,3 +248,14 @@ def test_repository_credentials_are_refused_before_a_task_exists(target: InProce
 def test_local_identity_is_a_safe_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("getpass.getuser", lambda: "CORP\\John Doe")
     assert Identity.local() == Identity("local:CORP-John-Doe", "CORP-John-Doe")
+
+
+def test_a_blob_is_readable_through_a_version_the_caller_can_see(target: InProcessTarget, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    with (project / "dlhub.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("visible_to: ['urn:globus:groups:id:fdb38a24-03c1-11e3-86f7-12313809f035']\n")
+    publish(target, project)
+    weights = next(f for f in target.get_servable("alice", "demo")["files"] if f["path"] == "weights.bin")
+    assert target.service.blob_path(ALICE, weights["sha256"]).read_bytes() == b"weights v1\n"
+    with pytest.raises(NotFoundError):
+        target.service.blob_path(BOB, weights["sha256"])  # private to a group bob is not in

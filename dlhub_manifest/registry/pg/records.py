@@ -58,6 +58,12 @@ class PgTx(TxBase):
         return self.conn.execute("SELECT path, sha256, size, mode FROM version_files WHERE version_id = %s "
                                  "ORDER BY path", (version_id,)).fetchall()
 
+    def blob_holders(self, sha256: str) -> list[dict[str, Any]]:
+        """(owner, document) of every version whose files include blob `sha256`."""
+        return self.conn.execute("SELECT s.owner, v.document FROM version_files f JOIN versions v ON "
+                                 "v.id = f.version_id JOIN servables s ON s.id = v.servable_id WHERE f.sha256 = %s",
+                                 (sha256,)).fetchall()
+
     def insert_version(self, row: dict[str, Any], files: Iterable[Mapping[str, Any]]) -> int:
         found = self.conn.execute(
             "INSERT INTO versions (servable_id, version, document, content_digest, provenance, search_text, "
