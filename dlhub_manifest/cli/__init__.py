@@ -35,6 +35,8 @@ COMMANDS: dict[str, str] = {
     "registry": "registry:registry_command",
     "run": "run:run_command",
     "worker": "worker:worker_command",
+    "export": "export:export_command",
+    "import": "import_:import_command",
 }
 
 
