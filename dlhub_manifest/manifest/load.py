@@ -96,6 +96,28 @@ def load_file(path: str | Path, display: str | None = None) -> tuple[Document | 
     """Load a manifest file; returns the document (or None) and the problems found while loading."""
     p = resolve_manifest_path(path)
     name = display or str(p)
+    raw, problems = read_limited(p, name)
+    if raw is None:
+        return None, problems
+    doc, diags = load_bytes(raw, name)
+    if doc is not None:
+        doc.project_dir = p.parent.resolve()
+    return doc, diags
+
+
+@dataclass(frozen=True)
+class ReadHints:
+    """What to tell the user when a file cannot be read: what it should be, and how to fix a missing or big one."""
+
+    what: str = "a dlhub.yaml file"
+    noun: str = "a manifest file"
+    plural: str = "manifests"
+    missing: str = "create one with `dlhub-manifest new` or pass the path of a dlhub.yaml"
+    too_big: str = "keep data out of dlhub.yaml; list it under `files`"
+
+
+def read_limited(p: Path, name: str, hints: ReadHints = ReadHints()) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of a regular file of at most MAX_BYTES, or None and why not (hostile paths never hang or flood)."""
     try:
         if p.is_dir():
             raise IsADirectoryError(str(p))
@@ -104,22 +126,17 @@ def load_file(path: str | Path, display: str | None = None) -> tuple[Document | 
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
                 return None, [Diagnostic(name, None, None, (), "is not a regular file (a FIFO, socket or device)",
-                                         "pass the path of a dlhub.yaml file")]
+                                         f"pass the path of {hints.what}")]
             if st.st_size > MAX_BYTES:
-                return None, [Diagnostic(name, None, None, (), f"file is {st.st_size} bytes; manifests are limited "
-                                         f"to {MAX_BYTES} bytes", "keep data out of dlhub.yaml; list it under `files`")]
-            raw = fh.read(MAX_BYTES + 1)
+                return None, [Diagnostic(name, None, None, (), f"file is {st.st_size} bytes; {hints.plural} are "
+                                         f"limited to {MAX_BYTES} bytes", hints.too_big)]
+            return fh.read(MAX_BYTES + 1), []
     except FileNotFoundError:
-        return None, [Diagnostic(name, None, None, (), "file not found",
-                                 "create one with `dlhub-manifest new` or pass the path of a dlhub.yaml")]
+        return None, [Diagnostic(name, None, None, (), "file not found", hints.missing)]
     except IsADirectoryError:
-        return None, [Diagnostic(name, None, None, (), "is a directory, not a manifest file")]
+        return None, [Diagnostic(name, None, None, (), f"is a directory, not {hints.noun}")]
     except OSError as e:
         return None, [Diagnostic(name, None, None, (), f"cannot read file: {e.strerror or e}")]
-    doc, diags = load_bytes(raw, name)
-    if doc is not None:
-        doc.project_dir = p.parent.resolve()
-    return doc, diags
 
 
 def load_bytes(raw: bytes, file: str = "dlhub.yaml") -> tuple[Document | None, list[Diagnostic]]:
