@@ -160,7 +160,8 @@ def test_a_tag_push_publishes_that_version_and_reports_it(action: dict[str, Any]
     static_project(tmp_path / "workspace", "stats-tagged")
     run, _ = job(action, tmp_path, "refs/tags/v1.2.0", target=server.url, token=TOKENS["alice"])
     assert not run.failed, run.log()
-    assert [s.name for s in run.steps] == ["Install dlhub-manifest", "Validate dlhub.yaml", "Publish"]
+    assert [s.name for s in run.steps] == ["Install dlhub-manifest", "Validate dlhub.yaml", "Keep CITATION.cff in step",
+                                            "Publish"]
     url = f"{server.url}/servables/alice/stats-tagged/versions/1.2.0"
     assert re.fullmatch(r"[0-9a-f-]{36}", run.outputs["task-id"])
     assert {k: v for k, v in run.outputs.items() if k != "task-id"} == {
@@ -301,3 +302,25 @@ def test_the_action_splices_no_input_into_a_script(action: dict[str, Any]) -> No
     """Inputs reach scripts through `env` only: an input holding shell syntax can never run as code."""
     for step in action["runs"]["steps"]:
         assert "${{" not in step["run"], step["name"]
+
+
+def test_citation_check_fails_a_release_whose_citation_cff_is_out_of_step(action: dict[str, Any],
+                                                                         tmp_path: Path) -> None:
+    project = static_project(tmp_path / "workspace", "stats-cite")
+    (project / "CITATION.cff").write_text("cff-version: 1.2.0\ntitle: Old title\n", encoding="utf-8")
+    run, _ = job(action, tmp_path, "refs/tags/v1.3.0", citation="check", **{"dry-run": "true"})
+    assert run.failed and run.steps[-1].name == "Keep CITATION.cff in step", run.log()
+    assert "-title: Old title" in run.steps[-1].stdout and "+version: 1.3.0" in run.steps[-1].stdout
+    assert "::error file=servable/CITATION.cff" in run.steps[-1].stdout
+
+
+def test_citation_write_rewrites_citation_cff_with_the_release_version_then_check_passes(
+        action: dict[str, Any], tmp_path: Path) -> None:
+    project = static_project(tmp_path / "workspace", "stats-cite-write")
+    run, _ = job(action, tmp_path, "refs/tags/v1.3.0", citation="write", **{"dry-run": "true"})
+    assert not run.failed, run.log()
+    written = yaml.safe_load((project / "CITATION.cff").read_text(encoding="utf-8"))
+    assert (written["cff-version"], written["version"], written["authors"]) == (
+        "1.2.0", "1.3.0", [{"family-names": "Ward", "given-names": "Logan"}])
+    again, _ = job(action, tmp_path, "refs/tags/v1.3.0", citation="check", **{"dry-run": "true"})
+    assert not again.failed, again.log()
