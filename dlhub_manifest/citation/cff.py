@@ -78,7 +78,7 @@ def read(data: dict[str, Any]) -> Facts:
         title=str(data.get("title") or ""), description=data.get("abstract"),
         version=str(data["version"]) if data.get("version") is not None else None,
         creators=tuple(_person(a) for a in data.get("authors") or [] if isinstance(a, dict)),
-        license=license_value[0] if isinstance(license_value, list) and license_value else license_value,
+        license=str(license_value[0] if isinstance(license_value, list) else license_value) if license_value else None,
         keywords=tuple(str(k) for k in data.get("keywords") or []),
         related=tuple(r for r in (_related(i) for i in data.get("identifiers") or []) if r),
         doi=data.get("doi"), date=date, year=int(date[:4]) if date and date[:4].isdigit() else None,

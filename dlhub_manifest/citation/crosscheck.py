@@ -15,7 +15,7 @@ from dlhub_manifest.citation.facts import Facts, facts_from_manifest
 from dlhub_manifest.citation.importers import READERS
 from dlhub_manifest.citation.shapes import shape_problems
 from dlhub_manifest.citation.sources import read_source
-from dlhub_manifest.manifest.diagnostics import Diagnostic
+from dlhub_manifest.manifest.diagnostics import Diagnostic, Severity
 from dlhub_manifest.manifest.load import Document
 
 # file name -> (kind, export format, field of title / creators / version / license in that file)
@@ -43,7 +43,7 @@ def crosscheck(doc: Document, *, strict: bool = False) -> list[Diagnostic]:
         path = doc.project_dir / name
         if path.is_file():
             out.extend(_check_file(doc, ours, path.name, spec))
-    severity = "error" if strict else "warning"
+    severity: Severity = "error" if strict else "warning"
     return [replace(d, severity=severity) for d in out]
 
 

@@ -8,6 +8,7 @@ inputs and outputs the document states, so a rebuild gives the same signatures e
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,16 @@ from dlhub_manifest.citation.to_manifest import CHECK, FILL, Draft, manifest_fie
 
 Options = dict[str, Any]
 _PUBLIC = ["public"]
+
+
+@dataclass(frozen=True)
+class Shim:
+    """What a shim reader gets: the document's servable options and methods, its files by role, and the draft."""
+
+    options: Options
+    methods: dict[str, Any]
+    files: dict[str, Any]
+    draft: Draft
 
 
 def unwrap(data: Any) -> Any:
@@ -69,7 +80,7 @@ def _servable(servable: dict[str, Any], files: dict[str, Any], draft: Draft) -> 
     if reader is None:
         raise ValueError(f"servable.shim {shim!r} is not one of the six dlhub_sdk servable types "
                          f"({', '.join(SHIMS)})")
-    kind, options = reader(servable.get("options") or {}, methods, files, draft)
+    kind, options = reader(Shim(servable.get("options") or {}, methods, files, draft))
     declared = {name: _method(m) for name, m in methods.items() if isinstance(m, dict)}
     draft.data["servable"] = {"type": kind, "options": options, "methods": declared}
     if declared:
@@ -92,7 +103,8 @@ def _shape(argument: Any) -> list[Any] | None:
     return list(shape) if isinstance(shape, list) else None
 
 
-def _sklearn(options: Options, methods: dict[str, Any], files: dict[str, Any], draft: Draft) -> tuple[str, Options]:
+def _sklearn(s: Shim) -> tuple[str, Options]:
+    options, methods, files, draft = s.options, s.methods, s.files, s.draft
     out: Options = {"model": str(files.get("model", "model.pkl"))}
     if options.get("serialization_method") in ("pickle", "joblib"):
         out["serialization"] = options["serialization_method"]
@@ -107,7 +119,8 @@ def _sklearn(options: Options, methods: dict[str, Any], files: dict[str, Any], d
     return "sklearn", out
 
 
-def _static(options: Options, methods: dict[str, Any], files: dict[str, Any], draft: Draft) -> tuple[str, Options]:
+def _static(s: Shim) -> tuple[str, Options]:
+    methods, draft = s.methods, s.draft
     details = _run(methods).get("method_details") or {}
     module, function = details.get("module"), details.get("method_name")
     out: Options = {"function": f"{module}:{function}" if module and function else "app:run"}
@@ -118,7 +131,8 @@ def _static(options: Options, methods: dict[str, Any], files: dict[str, Any], dr
     return "static_method", out
 
 
-def _class(options: Options, methods: dict[str, Any], files: dict[str, Any], draft: Draft) -> tuple[str, Options]:
+def _class(s: Shim) -> tuple[str, Options]:
+    options, methods, files, draft = s.options, s.methods, s.files, s.draft
     details = _run(methods).get("method_details") or {}
     out: Options = {"object": str(files.get("pickle") or files.get("model") or "object.pkl"),
                     "method": str(details.get("method_name") or "run")}
@@ -132,7 +146,8 @@ def _class(options: Options, methods: dict[str, Any], files: dict[str, Any], dra
 _TORCH_TYPES = {"float": "float32", "integer": "int64", "boolean": "bool"}
 
 
-def _torch(options: Options, methods: dict[str, Any], files: dict[str, Any], draft: Draft) -> tuple[str, Options]:
+def _torch(s: Shim) -> tuple[str, Options]:
+    options, methods, files, draft = s.options, s.methods, s.files, s.draft
     run = _run(methods)
     out: Options = {"model": str(files.get("model", "model.pt"))}
     if options.get("format") in ("module", "torchscript"):
@@ -149,7 +164,8 @@ def _torch(options: Options, methods: dict[str, Any], files: dict[str, Any], dra
     return "pytorch", out
 
 
-def _keras(options: Options, methods: dict[str, Any], files: dict[str, Any], draft: Draft) -> tuple[str, Options]:
+def _keras(s: Shim) -> tuple[str, Options]:
+    options, files, draft = s.options, s.files, s.draft
     out: Options = {"model": str(files.get("model", "model.keras"))}
     if files.get("arch"):
         draft.header.append(CHECK + f"the document's separate architecture file {files['arch']} is shipped as a "
@@ -162,8 +178,8 @@ def _keras(options: Options, methods: dict[str, Any], files: dict[str, Any], dra
     return "keras", out
 
 
-def _tensorflow(options: Options, methods: dict[str, Any], files: dict[str, Any],
-                draft: Draft) -> tuple[str, Options]:
+def _tensorflow(s: Shim) -> tuple[str, Options]:
+    methods, files = s.methods, s.files
     out: Options = {"model": str(files.get("model", "saved_model"))}
     names = [(m.get("method_details") or {}).get("method_name") for m in methods.values() if isinstance(m, dict)]
     if names and all(isinstance(n, str) for n in names):
@@ -171,7 +187,7 @@ def _tensorflow(options: Options, methods: dict[str, Any], files: dict[str, Any]
     return "tensorflow", out
 
 
-SHIMS: dict[str, Callable[[Options, dict[str, Any], dict[str, Any], Draft], tuple[str, Options]]] = {
+SHIMS: dict[str, Callable[[Shim], tuple[str, Options]]] = {
     "sklearn.ScikitLearnServable": _sklearn,
     "python.PythonStaticMethodServable": _static,
     "python.PythonClassMethodServable": _class,

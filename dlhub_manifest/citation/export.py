@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dlhub_manifest.citation.facts import Facts, facts_from_manifest, facts_from_published
 from dlhub_manifest.citation.formats import FORMATS, render
@@ -78,7 +79,7 @@ def published_facts(request: ExportRequest) -> Facts:
 
 def with_overrides(facts: Facts, request: ExportRequest) -> Facts:
     """`--version` and `--doi` replace what the source says (checked first: a release tag, a reserved DOI)."""
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     if request.version:
         changes["version"] = str(parse_version(request.version))
     if request.doi:
