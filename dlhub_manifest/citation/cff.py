@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlhub_manifest.citation.common import ORCID_URL, Lost, orcid_of, spdx_id
+from dlhub_manifest.citation.common import ORCID_URL, Lost, license_and_keywords, orcid_of
 from dlhub_manifest.citation.facts import Facts, Person, Related
 
 MESSAGE = "If you use this model, please cite it using the metadata from this file."
@@ -21,15 +21,7 @@ def write(facts: Facts, lost: Lost) -> dict[str, Any]:
     out: dict[str, Any] = {"cff-version": "1.2.0", "message": MESSAGE, "type": "software", "title": facts.title}
     _optional(out, facts)
     out["authors"] = [_author(p, lost) for p in facts.creators]
-    if facts.license:
-        if spdx_id(facts.license):
-            out["license"] = facts.license
-        else:
-            lost.add(f"license: CFF takes one SPDX identifier, not the expression {facts.license!r}")
-    if facts.subjects:
-        out["keywords"] = list(facts.subjects)
-        if facts.domains:
-            lost.add("domains: CFF has no domains; they are written as keywords")
+    license_and_keywords(out, facts, lost, "CFF")
     identifiers = [_identifier(r, lost) for r in facts.related]
     if any(identifiers):
         out["identifiers"] = [i for i in identifiers if i]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from dlhub_manifest.citation.facts import Facts
 from dlhub_manifest.util.resources import spdx_identifiers
 
 ORCID_URL = "https://orcid.org/"
@@ -62,3 +64,23 @@ def orcid_of(value: str | None) -> str | None:
         return None
     bare = value.strip().removeprefix("http://orcid.org/").removeprefix("https://orcid.org/")
     return bare or None
+
+
+def license_and_keywords(out: dict[str, Any], facts: Facts, lost: Lost, fmt: str) -> None:
+    """`license` (one SPDX identifier) and `keywords` (keywords and domains), for formats with just those fields."""
+    if facts.license:
+        if spdx_id(facts.license):
+            out["license"] = facts.license
+        else:
+            lost.add(f"license: {fmt} takes one SPDX license identifier, not the expression {facts.license!r}")
+    if facts.subjects:
+        out["keywords"] = list(facts.subjects)
+        if facts.domains:
+            lost.add(f"domains: {fmt} has no domains; they are written as keywords")
+
+
+def source_url(facts: Facts) -> str | None:
+    """The repository, at the commit when known (`<repo>/tree/<sha>`, as GitHub and GitLab link a commit's tree)."""
+    if not facts.repository:
+        return None
+    return f"{facts.repository}/tree/{facts.commit}" if facts.commit else facts.repository

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from dlhub_manifest.citation.common import ORCID_URL, SPDX_URL, Lost, spdx_id
+from dlhub_manifest.citation.common import ORCID_URL, SPDX_URL, Lost, source_url, spdx_id
 from dlhub_manifest.citation.facts import Facts, Person, facts_from_datacite
 from dlhub_manifest.errors import UsageError
 
@@ -50,12 +50,11 @@ def _optional(out: dict[str, Any], facts: Facts) -> None:
         out["version"] = facts.version
     if facts.license:
         out["rightsList"] = [_rights(facts.license)]
-    related = [{"relatedIdentifier": r.identifier, "relatedIdentifierType": r.kind, "relationType": r.relation}
+    related: list[dict[str, Any]] = [{"relatedIdentifier": r.identifier, "relatedIdentifierType": r.kind, "relationType": r.relation}
                for r in facts.related]
     if facts.repository:
-        where = f"{facts.repository}/tree/{facts.commit}" if facts.commit else facts.repository
-        related.append({"relatedIdentifier": where, "relatedIdentifierType": "URL", "relationType": "IsDerivedFrom",
-                        "resourceTypeGeneral": "Software"})
+        related.append({"relatedIdentifier": source_url(facts), "relatedIdentifierType": "URL",
+                        "relationType": "IsDerivedFrom", "resourceTypeGeneral": "Software"})
     if related:
         out["relatedIdentifiers"] = related
     if facts.funding:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dlhub_manifest.citation.common import Lost, orcid_of, spdx_id
+from dlhub_manifest.citation.common import Lost, license_and_keywords, orcid_of, source_url
 from dlhub_manifest.citation.facts import Facts, Person, Related
 
 RELATIONS = (
@@ -35,8 +35,7 @@ def write(facts: Facts, lost: Lost) -> dict[str, Any]:
     _optional(out, facts, lost)
     related = [r for r in (_related(r, lost) for r in facts.related) if r]
     if facts.repository:
-        where = f"{facts.repository}/tree/{facts.commit}" if facts.commit else facts.repository
-        related.append({"identifier": where, "relation": "isSupplementTo", "scheme": "url",
+        related.append({"identifier": source_url(facts), "relation": "isSupplementTo", "scheme": "url",
                         "resource_type": "software"})
     if related:
         out["related_identifiers"] = related
@@ -46,15 +45,7 @@ def write(facts: Facts, lost: Lost) -> dict[str, Any]:
 
 
 def _optional(out: dict[str, Any], facts: Facts, lost: Lost) -> None:
-    if facts.license:
-        if spdx_id(facts.license):
-            out["license"] = facts.license
-        else:
-            lost.add(f"license: Zenodo takes one license id, not the expression {facts.license!r}")
-    if facts.subjects:
-        out["keywords"] = list(facts.subjects)
-        if facts.domains:
-            lost.add("domains: Zenodo has no domains; they are written as keywords")
+    license_and_keywords(out, facts, lost, "Zenodo")
     for key, value in (("version", facts.version), ("doi", facts.doi), ("publication_date", facts.date)):
         if value:
             out[key] = value
