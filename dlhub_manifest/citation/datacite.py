@@ -50,8 +50,9 @@ def _optional(out: dict[str, Any], facts: Facts) -> None:
         out["version"] = facts.version
     if facts.license:
         out["rightsList"] = [_rights(facts.license)]
-    related: list[dict[str, Any]] = [{"relatedIdentifier": r.identifier, "relatedIdentifierType": r.kind, "relationType": r.relation}
-               for r in facts.related]
+    related: list[dict[str, Any]] = [
+        {"relatedIdentifier": r.identifier, "relatedIdentifierType": r.kind, "relationType": r.relation}
+        for r in facts.related]
     if facts.repository:
         related.append({"relatedIdentifier": source_url(facts), "relatedIdentifierType": "URL",
                         "relationType": "IsDerivedFrom", "resourceTypeGeneral": "Software"})
