@@ -11,6 +11,7 @@ from typing import Any
 
 from dlhub_manifest.manifest.diagnostics import Diagnostic
 from dlhub_manifest.manifest.load import Document
+from dlhub_manifest.manifest.schema_fast import DIALECT, Check, Unsupported, compile_schema
 
 _STR = {"type": "string"}
 _STRS = {"type": "array", "items": _STR}
@@ -70,6 +71,14 @@ SHAPES: dict[str, dict[str, Any]] = {
 
 
 @cache
+def _fast(kind: str) -> Check | None:
+    try:
+        return compile_schema({"$schema": DIALECT, **SHAPES[kind]})
+    except Unsupported:
+        return None
+
+
+@cache
 def _validator(kind: str) -> Any:
     import jsonschema
 
@@ -77,8 +86,14 @@ def _validator(kind: str) -> Any:
 
 
 def shape_problems(doc: Document, kind: str) -> list[Diagnostic]:
-    """Every value of `doc` that import reads and that has the wrong type, located."""
+    """Every value of `doc` that import reads and that has the wrong type, located.
+
+    The compiled check answers for well-formed files, so `validate` cross-checks without importing jsonschema.
+    """
     from dlhub_manifest.manifest.schema_errors import schema_diagnostics
 
+    fast = _fast(kind)
+    if fast is not None and fast(doc.data):
+        return []
     return sorted(set(schema_diagnostics(doc, _validator(kind), SHAPES[kind])),
                   key=lambda d: (d.line or 0, d.column or 0, d.message))

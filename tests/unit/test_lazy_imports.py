@@ -54,3 +54,21 @@ def test_help_imports_no_command_module() -> None:
     exit_code, modules = _loaded("--help")
     assert exit_code == 0
     assert not modules & {*HEAVY, "jsonschema"}
+
+
+CITATION_LIBRARIES = {"datacite", "lxml", "pyld", "bibtexparser", "jsonschema"}
+
+
+def test_validate_with_citation_files_and_export_import_no_heavy_or_citation_library(tmp_path: Path) -> None:
+    """Cross-checking a CITATION.cff and exporting a text format stay as light as validate."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "dlhub.yaml").write_text((VALID / "dlhub.yaml").read_text("utf-8"), encoding="utf-8")
+    exit_code, modules = _loaded("export", str(project), "--to", "cff", "-o", str(project / "CITATION.cff"))
+    assert exit_code == 0
+    assert not modules & {*HEAVY, *CITATION_LIBRARIES}, sorted(modules & {*HEAVY, *CITATION_LIBRARIES})
+    cff = project / "CITATION.cff"
+    cff.write_text(cff.read_text("utf-8").replace("title: ", "title: Old "), encoding="utf-8")
+    exit_code, modules = _loaded("validate", "--strict", "--no-files", str(project))
+    assert exit_code == 1  # the cross-check ran and found the old title
+    assert not modules & {*HEAVY, *CITATION_LIBRARIES}, sorted(modules & {*HEAVY, *CITATION_LIBRARIES})
