@@ -14,9 +14,9 @@ FORBIDDEN = {
     "registry": CLIENT_ROOMS | {"server"},
     "server": CLIENT_ROOMS,
     "util": {"manifest", "build", "package", "publish", "repository", "targets", "credentials", "registry",
-             "server", "cli", "ci", "api"},
+             "server", "cli", "ci", "api", "citation"},
     **{room: {"cli"} for room in ("manifest", "build", "package", "publish", "repository", "targets",
-                                  "credentials", "ci", "api", "run")},
+                                  "credentials", "ci", "api", "run", "citation")},
 }
 
 
