@@ -87,6 +87,10 @@ CASES: dict[str, list[Case]] = {
     "show": [case("show", "secretive"), case("show", "alice/secretive", "--target", "{url}"),
              case("show", "alice/nothing", "--target", "{url}", exit=1)],
     "search": [case("search", "Demo"), case("search", "Demo", "--target", "{url}")],
+    "export": [case("export", "{project}", "--to", "cff"),
+               case("export", "alice/secretive", "--to", "bibtex", "--target", "{url}"),
+               case("export", "alice/nothing", "--to", "cff", "--target", "{url}", exit=1)],
+    "import": [case("import", "{bad}", "-o", "{out}/imported.yaml", exit=1)],
     "registry check": [case("registry", "check"), case("registry", "check", "--registry", "{out}/none", exit=1)],
     "registry path": [case("registry", "path")],
     # a password in the database URL is redacted from every message (the server is unreachable: exit 1)
