@@ -7,6 +7,7 @@ inputs and outputs the document states, so a rebuild gives the same signatures e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,11 +82,29 @@ def _servable(servable: dict[str, Any], files: dict[str, Any], draft: Draft) -> 
         raise ValueError(f"servable.shim {shim!r} is not one of the six dlhub_sdk servable types "
                          f"({', '.join(SHIMS)})")
     kind, options = reader(Shim(servable.get("options") or {}, methods, files, draft))
-    declared = {name: _method(m) for name, m in methods.items() if isinstance(m, dict)}
+    declared = {name: _method(m) for name, m in methods.items() if isinstance(m, dict) and _IDENTIFIER.match(name)}
     draft.data["servable"] = {"type": kind, "options": options, "methods": declared}
     if declared:
         draft.note(("servable", "methods"), CHECK + "declared from the document; delete a method's input/output "
                    "to let the build read them from the model")
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _role_file(s: Shim, key: str, roles: tuple[str, ...], default: str) -> str:
+    """The file the document gives for the first of `roles`, else `default` with a FILL IN note at option `key`."""
+    for role in roles:
+        value = s.files.get(role)
+        if isinstance(value, str) and value.strip():
+            return value
+    s.draft.note(("servable", "options", key), FILL + f"the document names no {roles[0]} file")
+    return default
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
 
 
 def _method(method: dict[str, Any]) -> dict[str, Any]:
@@ -99,23 +118,27 @@ def _run(methods: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shape(argument: Any) -> list[Any] | None:
+    """The argument's shape when it is one (dimensions of at least 1, or null for any size)."""
     shape = argument.get("shape") if isinstance(argument, dict) else None
-    return list(shape) if isinstance(shape, list) else None
+    if isinstance(shape, list) and shape and all(d is None or _count(d) for d in shape):
+        return list(shape)
+    return None
 
 
 def _sklearn(s: Shim) -> tuple[str, Options]:
-    options, methods, files, draft = s.options, s.methods, s.files, s.draft
-    out: Options = {"model": str(files.get("model", "model.pkl"))}
+    options, methods, draft = s.options, s.methods, s.draft
+    out: Options = {"model": _role_file(s, "model", ("model",), "model.pkl")}
     if options.get("serialization_method") in ("pickle", "joblib"):
         out["serialization"] = options["serialization_method"]
     shape = _shape(_run(methods).get("input"))
-    columns = shape[1] if shape and len(shape) == 2 and isinstance(shape[1], int) else None
+    columns = shape[1] if shape and len(shape) == 2 else None
     out["n_input_columns"] = columns or 1
     if columns is None:
         draft.note(("servable", "options", "n_input_columns"), FILL + "the document does not give the number of "
                    "input columns")
-    if options.get("classes"):
-        out["classes"] = list(options["classes"])
+    classes = options.get("classes")
+    if isinstance(classes, list) and classes and all(isinstance(c, (str, int, float)) for c in classes):
+        out["classes"] = list(classes)
     return "sklearn", out
 
 
@@ -123,20 +146,24 @@ def _static(s: Shim) -> tuple[str, Options]:
     methods, draft = s.methods, s.draft
     details = _run(methods).get("method_details") or {}
     module, function = details.get("module"), details.get("method_name")
-    out: Options = {"function": f"{module}:{function}" if module and function else "app:run"}
-    if not (module and function):
+    named = isinstance(module, str) and _MODULE.match(module) and isinstance(function, str) and \
+        _IDENTIFIER.match(function)
+    out: Options = {"function": f"{module}:{function}" if named else "app:run"}
+    if not named:
         draft.note(("servable", "options", "function"), FILL + "the document does not name the function")
-    if details.get("autobatch"):
+    if details.get("autobatch") is True:
         out["autobatch"] = True
     return "static_method", out
 
 
 def _class(s: Shim) -> tuple[str, Options]:
-    options, methods, files, draft = s.options, s.methods, s.files, s.draft
+    options, methods, draft = s.options, s.methods, s.draft
     details = _run(methods).get("method_details") or {}
-    out: Options = {"object": str(files.get("pickle") or files.get("model") or "object.pkl"),
-                    "method": str(details.get("method_name") or "run")}
-    if not details.get("method_name"):
+    method = details.get("method_name")
+    named = isinstance(method, str) and _IDENTIFIER.match(method)
+    out: Options = {"object": _role_file(s, "object", ("pickle", "model"), "object.pkl"),
+                    "method": method if named else "run"}
+    if not named:
         draft.note(("servable", "options", "method"), FILL + "the document does not name the method")
     if options.get("serialization_method") in ("pickle", "joblib"):
         out["serialization"] = options["serialization_method"]
@@ -144,12 +171,13 @@ def _class(s: Shim) -> tuple[str, Options]:
 
 
 _TORCH_TYPES = {"float": "float32", "integer": "int64", "boolean": "bool"}
+_TORCH_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
 
 
 def _torch(s: Shim) -> tuple[str, Options]:
-    options, methods, files, draft = s.options, s.methods, s.files, s.draft
+    options, methods, draft = s.options, s.methods, s.draft
     run = _run(methods)
-    out: Options = {"model": str(files.get("model", "model.pt"))}
+    out: Options = {"model": _role_file(s, "model", ("model",), "model.pt")}
     if options.get("format") in ("module", "torchscript"):
         out["format"] = options["format"]
     for side in ("input", "output"):
@@ -159,28 +187,29 @@ def _torch(s: Shim) -> tuple[str, Options]:
             draft.note(("servable", "options", f"{side}_shape"), FILL + f"the document gives no {side} shape")
         item = ((run.get(side) or {}).get("item_type") or {}).get("type")
         dtype = options.get(f"{side}_type") or _TORCH_TYPES.get(str(item))
-        if dtype:
+        if dtype in _TORCH_DTYPES:
             out[f"{side}_type"] = dtype
     return "pytorch", out
 
 
 def _keras(s: Shim) -> tuple[str, Options]:
     options, files, draft = s.options, s.files, s.draft
-    out: Options = {"model": str(files.get("model", "model.keras"))}
-    if files.get("arch"):
+    out: Options = {"model": _role_file(s, "model", ("model",), "model.keras")}
+    if isinstance(files.get("arch"), str):
         draft.header.append(CHECK + f"the document's separate architecture file {files['arch']} is shipped as a "
                             "file; dlhub-manifest reads the architecture from the model file")
-    if options.get("output_names"):
-        out["output_names"] = list(options["output_names"])
-    custom = options.get("custom_objects") or {}
-    if custom:  # dlhub_sdk wrote module.attr; the manifest writes module:attr
+    names = options.get("output_names")
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        out["output_names"] = list(names)
+    custom = options.get("custom_objects")
+    if isinstance(custom, dict) and custom:  # dlhub_sdk wrote module.attr; the manifest writes module:attr
         out["custom_objects"] = {str(k): ":".join(str(v).rsplit(".", 1)) for k, v in custom.items()}
     return "keras", out
 
 
 def _tensorflow(s: Shim) -> tuple[str, Options]:
-    methods, files = s.methods, s.files
-    out: Options = {"model": str(files.get("model", "saved_model"))}
+    methods = s.methods
+    out: Options = {"model": _role_file(s, "model", ("model",), "saved_model")}
     names = [(m.get("method_details") or {}).get("method_name") for m in methods.values() if isinstance(m, dict)]
     if names and all(isinstance(n, str) for n in names):
         out["signatures"] = sorted(str(n) for n in names)
@@ -199,8 +228,9 @@ SHIMS: dict[str, Callable[[Shim], tuple[str, Options]]] = {
 
 def _files(files: dict[str, Any], project: Path, draft: Draft) -> None:
     """Other files become `files:`; every file the document names but the folder lacks gets a FILL IN note."""
-    other = [str(f) for f in files.get("other") or [] if isinstance(f, str)]
-    if files.get("arch"):
+    listed = files.get("other")
+    other = [f for f in listed if isinstance(f, str) and f.strip()] if isinstance(listed, list) else []
+    if isinstance(files.get("arch"), str) and files["arch"].strip():
         other.append(str(files["arch"]))
     if other:
         draft.data["files"] = other

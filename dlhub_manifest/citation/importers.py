@@ -26,6 +26,7 @@ from dlhub_manifest.manifest.validate import validate_document
 READERS: dict[str, Callable[[dict[str, Any]], Facts]] = {
     "cff": cff.read, "zenodo": zenodo.read, "codemeta": codemeta.read, "datacite": datacite.read,
 }
+REQUIRED_OPTIONS = {"model", "n_input_columns", "function", "object", "method", "input_shape", "output_shape"}
 PLACEHOLDER_SERVABLE = {"type": "static_method", "options": {"function": "app:run"}}
 
 
@@ -100,9 +101,10 @@ def _repair(draft: Draft) -> None:
         path = diag.path
         if diag.severity != "error" or not path:
             continue
-        if path[:2] == ("servable", "methods") and len(path) > 2:
-            dropped = draft.data["servable"]["methods"].pop(path[2], None)
-            where = f"servable.methods.{path[2]}"
+        if path[:2] in (("servable", "methods"), ("servable", "options")) and len(path) > 2 \
+                and not (path[1] == "options" and path[2] in REQUIRED_OPTIONS):
+            dropped = draft.data["servable"].get(path[1], {}).pop(path[2], None)
+            where = f"servable.{path[1]}.{path[2]}"
         elif path[0] not in required:
             dropped = draft.data.pop(str(path[0]), None)
             where = str(path[0])

@@ -7,12 +7,15 @@ as for manifests apply (1 MiB, nesting depth, value count, safe YAML only).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.manifest.diagnostics import Diagnostic
+from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath
 from dlhub_manifest.manifest.load import Document, ReadHints, load_bytes, load_text, read_limited
+
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
 
 KINDS = ("dlhub_sdk", "cff", "zenodo", "codemeta", "datacite")
 _NAMES = {"citation.cff": "cff", ".zenodo.json": "zenodo", "codemeta.json": "codemeta", "dlhub.json": "dlhub_sdk"}
@@ -67,7 +70,26 @@ def _load_json(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]
     located, problems = load_text(text, name)  # the manifest loader's limits apply to JSON too
     if located is None and problems and _is_limit(problems[0]):
         return None, problems
-    return Document(name, data, located.positions if located else {}), []
+    doc = Document(name, data, located.positions if located else {})
+    bad = _control_characters(doc)
+    return (None, [bad]) if bad else (doc, [])
+
+
+def _control_characters(doc: Document) -> Diagnostic | None:
+    """A string holding a control character (JSON's `\u001b` escapes), which the YAML reader could not see."""
+    stack: list[tuple[FieldPath, Any]] = [((), doc.data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*path, str(k)), v) for k, v in value.items())
+            stack.extend(((*path, str(k)), k) for k in value)
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(value))
+        elif isinstance(value, str) and CONTROL.search(value):
+            char = CONTROL.search(value).group(0)  # type: ignore[union-attr]
+            return doc.diagnostic(path, f"string holds control character U+{ord(char):04X}",
+                                  "metadata is plain text: no terminal codes or binary data")
+    return None
 
 
 def _is_limit(diag: Diagnostic) -> bool:

@@ -12,13 +12,14 @@ from typing import Any
 
 from dlhub_manifest.citation.facts import Facts, Person, Related
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.manifest.checks import doi_problem, spdx_problem
+from dlhub_manifest.manifest.checks import bare_orcid, doi_problem, orcid_checksum_ok, spdx_problem, split_name
 from dlhub_manifest.manifest.diagnostics import FieldPath
 from dlhub_manifest.util.resources import manifest_schema
 from dlhub_manifest.util.servable_ref import NAME
 from dlhub_manifest.util.versions import parse_version
 
 CHECK, FILL = "CHECK: ", "FILL IN: "
+MAX_TITLE = 300  # the manifest schema's limit
 
 
 @dataclass
@@ -38,9 +39,12 @@ def manifest_fields(facts: Facts, draft: Draft) -> None:
     data = draft.data
     data["manifest_version"] = 1
     _name(facts, draft)
-    data["title"] = facts.title or "Untitled servable"
-    if not facts.title:
+    title = " ".join(facts.title.split())
+    data["title"] = title[:MAX_TITLE] or "Untitled servable"
+    if not title:
         draft.note(("title",), FILL + "the source has no title")
+    elif len(title) > MAX_TITLE:
+        draft.note(("title",), CHECK + f"shortened to {MAX_TITLE} characters; move the rest to `description`")
     if facts.description:
         data["description"] = facts.description
     _version(facts, draft)
@@ -50,8 +54,9 @@ def manifest_fields(facts: Facts, draft: Draft) -> None:
         data["publication_year"] = facts.year
     _related(facts.related, draft)
     for key, values in (("keywords", facts.keywords), ("domains", facts.domains)):
-        if values:
-            data[key] = list(values)
+        kept = [v for v in values if v.strip()]
+        if kept:
+            data[key] = kept
     if facts.funding:
         data["funding"] = [_funding(f.funder, f.award, f.award_title) for f in facts.funding]
     _unheld(facts, draft)
@@ -77,24 +82,37 @@ def _version(facts: Facts, draft: Draft) -> None:
 
 def _creators(people: tuple[Person, ...], draft: Draft) -> None:
     out: list[Any] = []
-    for i, person in enumerate(people):
-        out.append(_creator(person))
-        if not person.given:
-            draft.note(("creators", i), CHECK + "no given name in the source; add `given:` for a person")
+    for person in people:
+        family, given = person.family.strip(), (person.given or "").strip()
+        if not family:
+            draft.header.append(CHECK + f"a creator without a family name ({person.given!r}) was left out")
+            continue
+        orcid = person.orcid if person.orcid and bare_orcid(person.orcid) and orcid_checksum_ok(person.orcid) \
+            else None
+        if person.orcid and not orcid:
+            draft.header.append(CHECK + f"ORCID {person.orcid!r} of {family} is not a valid iD and was left out")
+        if not given:
+            draft.note(("creators", len(out)), CHECK + "no given name in the source; add `given:` for a person")
+        out.append(_creator(family, given, orcid, [a.strip() for a in person.affiliations if a.strip()]))
     if not out:
         out = [{"family": "Unknown"}]
         draft.note(("creators",), FILL + "the source names no creators; list them as \"Family, Given\"")
     draft.data["creators"] = out
 
 
-def _creator(person: Person) -> Any:
-    if not person.orcid and not person.affiliations and person.given:
-        return person.display
-    item: dict[str, Any] = {"name": person.display} if person.given else {"family": person.family}
-    if person.orcid:
-        item["orcid"] = person.orcid
-    if person.affiliations:
-        item["affiliations"] = list(person.affiliations)
+def _creator(family: str, given: str, orcid: str | None, affiliations: list[str]) -> Any:
+    """`"Family, Given"` when that reads back the same and nothing else is known, else an object."""
+    display = f"{family}, {given}"
+    plain = given and split_name(display) == (family, given)
+    if plain and not orcid and not affiliations:
+        return display
+    item: dict[str, Any] = {"name": display} if plain else {"family": family}
+    if given and not plain:
+        item["given"] = given
+    if orcid:
+        item["orcid"] = orcid
+    if affiliations:
+        item["affiliations"] = affiliations
     return item
 
 
