@@ -144,3 +144,44 @@ def test_check_reports_a_diff_and_the_fixing_command(project: Path) -> None:
     assert result.exit_code == 1
     assert "+title: 'Iris species classifier" in result.stdout
     assert f"export --to cff -o {target}" in result.stderr
+
+
+def test_bibtex_round_trip_decodes_to_the_manifest_facts(project: Path) -> None:
+    from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+
+    from dlhub_manifest.citation.export import project_facts
+
+    facts = project_facts(project)
+    library = bibtexparser.parse_string(_export(project, "bibtex")[0], append_middleware=[
+        SeparateCoAuthors(), LatexDecodingMiddleware()])
+    fields = {f.key: f.value for f in library.entries[0].fields}
+    assert fields["title"].strip("{}") == facts.title
+    assert fields["author"] == [p.display for p in facts.creators]
+    assert (fields["year"], fields["version"], fields["abstract"]) == (str(facts.year), facts.version,
+                                                                       facts.description)
+    assert fields["keywords"].split(", ") == list(facts.subjects)
+
+
+def test_datacite_xml_round_trip_holds_every_manifest_fact(project: Path) -> None:
+    from dlhub_manifest.citation.export import project_facts
+
+    facts = project_facts(project)
+    root = etree.fromstring(_export(project, "datacite-xml", doi="10.5281/zenodo.1234")[0].encode("utf-8"))
+    ns = {"d": "http://datacite.org/schema/kernel-4"}
+
+    def texts(path: str) -> list[str]:
+        return [e.text or "" for e in root.findall(path, ns)]
+
+    assert texts("d:titles/d:title") == [facts.title]
+    assert texts("d:creators/d:creator/d:creatorName") == [p.display for p in facts.creators]
+    assert texts("d:creators/d:creator/d:affiliation") == [a for p in facts.creators for a in p.affiliations]
+    assert texts("d:creators/d:creator/d:nameIdentifier") == [f"https://orcid.org/{p.orcid}" for p in facts.creators
+                                                              if p.orcid]
+    assert texts("d:subjects/d:subject") == list(facts.subjects)
+    assert [(e.text, e.get("relatedIdentifierType"), e.get("relationType")) for e in
+            root.findall("d:relatedIdentifiers/d:relatedIdentifier", ns)] == [
+        (r.identifier, r.kind, r.relation) for r in facts.related]
+    assert texts("d:fundingReferences/d:fundingReference/d:funderName") == [f.funder for f in facts.funding]
+    assert texts("d:fundingReferences/d:fundingReference/d:awardNumber") == [f.award for f in facts.funding]
+    assert (texts("d:version"), texts("d:publicationYear"), root.find("d:rightsList/d:rights", ns).get(
+        "rightsIdentifier")) == ([facts.version], [str(facts.year)], facts.license)
