@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from dlhub_manifest.citation.facts import Facts, facts_from_manifest
-from dlhub_manifest.citation.importers import READERS
+from dlhub_manifest.citation.readers import READERS
 from dlhub_manifest.citation.shapes import shape_problems
 from dlhub_manifest.citation.sources import read_source
 from dlhub_manifest.manifest.diagnostics import Diagnostic, Severity

@@ -6,14 +6,12 @@ with a FILL IN comment, so `validate` (with file checks) still points at whateve
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.citation import cff, codemeta, datacite, zenodo
 from dlhub_manifest.citation.dlhub_sdk import draft_from_document, unwrap
-from dlhub_manifest.citation.facts import Facts
+from dlhub_manifest.citation.readers import READERS
 from dlhub_manifest.citation.shapes import shape_problems
 from dlhub_manifest.citation.sources import Source, read_source
 from dlhub_manifest.citation.to_manifest import CHECK, FILL, Draft, manifest_fields
@@ -23,9 +21,6 @@ from dlhub_manifest.manifest.diagnostics import Diagnostic
 from dlhub_manifest.manifest.load import Document, load_text
 from dlhub_manifest.manifest.validate import validate_document
 
-READERS: dict[str, Callable[[dict[str, Any]], Facts]] = {
-    "cff": cff.read, "zenodo": zenodo.read, "codemeta": codemeta.read, "datacite": datacite.read,
-}
 REQUIRED_OPTIONS = {"model", "n_input_columns", "function", "object", "method", "input_shape", "output_shape"}
 PLACEHOLDER_SERVABLE = {"type": "static_method", "options": {"function": "app:run"}}
 
