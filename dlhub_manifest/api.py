@@ -190,3 +190,19 @@ def search(query: str, *, limit: int = SEARCH_LIMIT, registry: str | Path | None
     """The best `limit` servables whose title, name, description, creators, keywords or DOIs mention every word
     of `query`, best first."""
     return _target(registry, target).search(query, limit)
+
+
+def export_citation(source: str | Path = ".", fmt: str = "cff", *, version: str | None = None,
+                    doi: str | None = None, registry: str | Path | None = None, target: str | None = None) -> str:
+    """The citation of a project (a path) or a published version (`owner/name@version`) in format `fmt`
+    (cff, zenodo, codemeta, datacite-json, datacite-xml, bibtex), as text."""
+    from dlhub_manifest.citation.export import ExportRequest, export
+
+    return export(ExportRequest(str(source), fmt, version, doi, registry, target)).text
+
+
+def import_manifest(path: str | Path, project: str | Path = ".") -> str:
+    """The dlhub.yaml text for a dlhub_sdk document or citation file; model files are looked for in `project`."""
+    from dlhub_manifest.citation.importers import import_file
+
+    return import_file(path, project).text

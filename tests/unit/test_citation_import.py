@@ -178,3 +178,14 @@ def test_an_existing_manifest_is_kept_without_force(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["import", str(tmp_path / "dlhub.json"), "-o", str(tmp_path / "dlhub.yaml")])
     assert result.exit_code == 2 and "--force" in result.stderr
     assert (tmp_path / "dlhub.yaml").read_text("utf-8") == "keep me\n"
+
+
+def test_the_python_api_exports_and_imports(tmp_path: Path) -> None:
+    from dlhub_manifest import api
+
+    project = rich_project(tmp_path / "proj")
+    zenodo = json.loads(api.export_citation(project, "zenodo", version="2.0.0"))
+    assert (zenodo["title"], zenodo["version"]) == (project_facts(project).title, "2.0.0")
+    (tmp_path / ".zenodo.json").write_text(json.dumps(zenodo), encoding="utf-8")
+    manifest = yaml.safe_load(api.import_manifest(tmp_path / ".zenodo.json", tmp_path))
+    assert manifest["version"] == "2.0.0" and manifest["creators"][1] == "Ward, Logan"
