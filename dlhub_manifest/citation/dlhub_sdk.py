@@ -7,6 +7,7 @@ inputs and outputs the document states, so a rebuild gives the same signatures e
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ def draft_from_document(document: dict[str, Any], project: Path) -> Draft:
     facts = facts_from_datacite(datacite)
     domains = tuple(dlhub.get("domains") or ())
     keywords = tuple(k for k in facts.keywords if k not in domains)
-    facts = type(facts)(**{**{k: getattr(facts, k) for k in type(facts).__dataclass_fields__},
-                           "name": dlhub.get("name"), "domains": domains, "keywords": keywords})
+    found = document.get("provenance")
+    provenance: dict[str, Any] = found if isinstance(found, dict) else {}
+    facts = dataclasses.replace(facts, name=dlhub.get("name"), domains=domains, keywords=keywords,
+                                repository=_text(provenance.get("repository")), commit=_text(provenance.get("commit")))
     draft = Draft()
     manifest_fields(facts, draft)
     if not facts.version:
@@ -72,6 +75,10 @@ def draft_from_document(document: dict[str, Any], project: Path) -> Draft:
         draft.note(("dependencies",), CHECK + "pins copied from the document; the build warns when the model "
                    "was saved with another version")
     return draft
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _servable(servable: dict[str, Any], files: dict[str, Any], draft: Draft) -> None:
