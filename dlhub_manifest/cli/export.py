@@ -51,8 +51,11 @@ def export_command(source: str, fmt: str, output: str, check: Path | None, versi
 
 
 def _write(output: str, text: str) -> None:
+    from dlhub_manifest.errors import UsageError
     from dlhub_manifest.util.fsutil import atomic_write_text
 
+    if output != "-" and not Path(output).resolve().parent.is_dir():
+        raise UsageError(f"the folder of {output} does not exist; create it first")
     if output == "-":
         click.echo(text, nl=False)
     else:

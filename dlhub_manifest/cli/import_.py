@@ -35,6 +35,8 @@ def import_command(file: Path, output: str, kind: str | None, force: bool) -> in
     target = None if output == "-" else Path(output)
     if target is not None and target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to replace it or -o to write elsewhere")
+    if target is not None and not target.resolve().parent.is_dir():
+        raise UsageError(f"the folder of {target} does not exist; create it first")
     project = target.resolve().parent if target is not None else Path.cwd()
     try:
         imported = import_file(file, project, kind)

@@ -189,3 +189,12 @@ def test_the_python_api_exports_and_imports(tmp_path: Path) -> None:
     (tmp_path / ".zenodo.json").write_text(json.dumps(zenodo), encoding="utf-8")
     manifest = yaml.safe_load(api.import_manifest(tmp_path / ".zenodo.json", tmp_path))
     assert manifest["version"] == "2.0.0" and manifest["creators"][1] == "Ward, Logan"
+
+
+@pytest.mark.parametrize("command", [["import", "{src}"], ["export", "{proj}", "--to", "cff"]])
+def test_an_output_in_a_missing_folder_is_a_usage_error(command: list[str], tmp_path: Path) -> None:
+    project = rich_project(tmp_path / "proj")
+    (tmp_path / "CITATION.cff").write_text("title: x\n", encoding="utf-8")
+    argv = [a.format(src=tmp_path / "CITATION.cff", proj=project) for a in command]
+    result = CliRunner().invoke(cli, [*argv, "-o", str(tmp_path / "missing" / "out")])
+    assert result.exit_code == 2 and "does not exist; create it first" in result.stderr
