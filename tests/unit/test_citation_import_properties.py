@@ -62,7 +62,9 @@ def documents(kind: str) -> st.SearchStrategy[dict[str, Any]]:
 
 @pytest.mark.parametrize("kind", sorted(FIELDS))
 def test_any_document_imports_to_a_valid_manifest_or_located_problems(kind: str, tmp_path: Path) -> None:
-    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    # derandomize: the same examples on every run, so CI never flakes; widen locally with a random seed to hunt.
+    @settings(max_examples=120, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(documents(kind))
     def check(document: dict[str, Any]) -> None:
         source = tmp_path / "source.json"
