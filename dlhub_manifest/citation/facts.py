@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +101,7 @@ def facts_from_manifest(data: dict[str, Any]) -> Facts:
     )
 
 
-def facts_from_published(found: dict[str, Any], url: str | None = None) -> Facts:
+def facts_from_published(found: Mapping[str, Any], url: str | None = None) -> Facts:
     """The facts of a published version (`get_servable`'s answer): its document plus version, date and provenance."""
     document = found["document"]
     facts = facts_from_datacite(document.get("datacite") or {})
