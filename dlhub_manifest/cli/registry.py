@@ -31,6 +31,7 @@ def check_command(registry: Path | None, database: str | None, fmt: str, max_age
 
     Example: dlhub-manifest registry check --format json
     """
+    from dlhub_manifest.registry.blobstore import open_blob_store
     from dlhub_manifest.registry.check import check_registry
     from dlhub_manifest.server.uploads import UploadArea
     from dlhub_manifest.util.humanize import human_size
@@ -38,7 +39,7 @@ def check_command(registry: Path | None, database: str | None, fmt: str, max_age
 
     root = registry_path(registry)
     if max_age is not None:
-        removed = UploadArea(root).clean(max_age)
+        removed = UploadArea(root, open_blob_store(root)).clean(max_age)
         click.echo(f"removed {removed} unfinished upload(s) older than {max_age:g} s", err=True)
     report = check_registry(root, database=database)
     if fmt == "json":

@@ -10,6 +10,7 @@ import click
 from dlhub_manifest.cli._registry_opts import database_option
 
 if TYPE_CHECKING:
+    from dlhub_manifest.registry.blobstore import BlobStoreConfig
     from dlhub_manifest.registry.quota import Quotas
     from dlhub_manifest.repository.policy import FetchPolicy
     from dlhub_manifest.server.app import WorkerSettings
@@ -61,6 +62,12 @@ def parse_size(text: str) -> int:
               help="Seconds after which an unfinished upload is removed.")
 @click.option("--trusted-publishers", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="YAML file trusting OpenID Connect ID tokens (GitHub Actions) of listed repositories.")
+@click.option("--blob-store", metavar="s3://BUCKET/PREFIX", help="Keep blobs in an S3-compatible object store "
+              "(clients upload to it directly) instead of the registry folder.")
+@click.option("--s3-endpoint-url", metavar="URL", help="The S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS); "
+              "credentials come from the standard AWS variables and files.")
+@click.option("--multipart-threshold", default="64M", show_default=True,
+              help="Direct uploads from this size up are sent as parallel parts.")
 def serve_command(registry: Path, database: str | None, host: str, port: int, tokens: Path | None,
                   globus_client_id: str | None, globus_scope: str | None, login_client_id: str | None,
                   max_blob_size: str, no_worker: bool, **limits: Any) -> int:
@@ -71,6 +78,7 @@ def serve_command(registry: Path, database: str | None, host: str, port: int, to
     Several servers (and `dlhub-manifest worker` processes) can share one registry: give them the same
     --database and a --registry folder they all reach; run `dlhub-manifest registry upgrade` first
     (docs/deploy.md).
+    With --blob-store s3://BUCKET/PREFIX the blobs live in object storage and clients send them there directly.
 
     Example: dlhub-manifest serve --registry ./registry --port 8000 --tokens tokens.yaml
     """
@@ -83,7 +91,7 @@ def serve_command(registry: Path, database: str | None, host: str, port: int, to
                         authenticator=build_authenticator(tokens, globus, limits["trusted_publishers"]),
                         max_blob_size=blob, globus=globus.advertised() if globus else None,
                         fetch_policy=_policy(limits, blob), workers=_workers(limits), quotas=_quotas(limits),
-                        web_login=globus.web_login() if globus else None)
+                        web_login=globus.web_login() if globus else None, blob_store=_blob_store(limits))
     shared = " with its records in PostgreSQL" if database else ""
     click.echo(f"serving registry {settings.root}{shared} at http://{host}:{port} (Ctrl-C stops)", err=True)
     run(settings, host, port, worker=not no_worker)
@@ -97,6 +105,16 @@ def _policy(limits: dict[str, Any], max_blob: int) -> FetchPolicy:
     return FetchPolicy(allow_hosts=tuple(h.strip().lower() for h in limits["allow_hosts"]),
                        ssh_key=str(key.absolute()) if key else None, timeout=limits["repository_timeout"],
                        max_bytes=parse_size(limits["max_repository_size"]), max_file_bytes=max_blob)
+
+
+def _blob_store(limits: dict[str, Any]) -> BlobStoreConfig | None:
+    """The S3 blob store the options name (None: the registry folder); a malformed URL is a usage error now."""
+    from dlhub_manifest.registry.blobstore import BlobStoreConfig, parse_s3_url
+
+    if limits["blob_store"] is None:
+        return None
+    parse_s3_url(limits["blob_store"])
+    return BlobStoreConfig(limits["blob_store"], limits["s3_endpoint_url"], parse_size(limits["multipart_threshold"]))
 
 
 def _workers(limits: dict[str, Any]) -> WorkerSettings:

@@ -1,4 +1,4 @@
-"""Content-addressed blob store: `blobs/ab/abcdef...` named by the sha256 of the bytes they hold.
+"""The folder blob store: `blobs/ab/abcdef...` named by the sha256 of the bytes they hold.
 
 Bytes are hashed as they are written to a temp file (with O_DIRECT where the disk allows, see `hashcopy`),
 checked against the announced digest and size, fsynced and renamed into place, so a blob exists
@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from dlhub_manifest.errors import RegistryError, UsageError
+from dlhub_manifest.errors import NotFoundError, UsageError
+from dlhub_manifest.registry.blobstore import DigestMismatch, DirectUploads
 from dlhub_manifest.registry.hashcopy import copy_hashing
 from dlhub_manifest.util.fsutil import fsync_dir
 
@@ -34,12 +35,19 @@ def check_digest(sha256: str) -> str:
     return sha256
 
 
-class BlobStore:
-    """The blobs of one registry; safe for many processes at once (rename is atomic, content is immutable)."""
+class FolderBlobStore:
+    """The blobs of one registry in a folder; safe for many processes at once (rename is atomic, content is
+    immutable). Clients stream uploads through the server (`direct` is None)."""
+
+    direct: DirectUploads | None = None
 
     def __init__(self, root: Path) -> None:
         self.root = root / "blobs"
         self.tmp = self.root / "tmp"
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
 
     def path(self, sha256: str) -> Path:
         """Where the blob `sha256` lives (whether or not it exists)."""
@@ -57,6 +65,34 @@ class BlobStore:
         """The digests among `digests` that are not stored yet."""
         return {d for d in digests if self.size(d) is None}
 
+    @contextlib.contextmanager
+    def open(self, sha256: str) -> Iterator[BinaryIO]:
+        """The blob's bytes (NotFoundError when it is not stored)."""
+        try:
+            fh = self.path(sha256).open("rb")
+        except FileNotFoundError as e:
+            raise NotFoundError(f"blob {sha256} is not in {self.root}") from e
+        with fh:
+            yield fh
+
+    def local_path(self, sha256: str) -> Path | None:
+        """The blob's file, when it is stored."""
+        path = self.path(sha256)
+        return path if path.is_file() else None
+
+    def adopt(self, path: Path, sha256: str) -> None:
+        """File a verified upload under its digest by renaming it (same filesystem: no second copy)."""
+        self._file_under(str(path), sha256)
+        path.unlink(missing_ok=True)  # left only when the blob was already stored
+
+    def delete(self, sha256: str) -> bool:
+        """Remove blob `sha256`; False when it was not stored."""
+        try:
+            self.path(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def put(self, stream: BinaryIO, sha256: str, size: int, progress: Progress | None = None) -> bool:
         """Store `size` bytes read from `stream` as blob `sha256`; False when it was already stored.
 
@@ -66,7 +102,7 @@ class BlobStore:
             return False
         with self._staged() as (out, keep):
             actual, written = _fill(stream, out, size, progress)
-            _check(sha256, size, actual, written)
+            check_received(sha256, size, actual, written)
             keep(actual)
         return True
 
@@ -99,7 +135,7 @@ class BlobStore:
         if final.exists():
             return  # content-addressed: the stored bytes are these bytes
         os.chmod(tmp, BLOB_MODE)
-        final.parent.mkdir(exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)  # atomic; a concurrent writer of the same digest wrote the same bytes
         fsync_dir(final.parent)
 
@@ -109,12 +145,12 @@ class BlobStore:
             if _SHA256.match(path.name) and path.parent.name == path.name[:2]:
                 yield path.name
 
-    def strays(self) -> list[Path]:
+    def strays(self) -> list[str]:
         """Files in the blob folder that are not blobs: interrupted uploads and foreign files."""
         out = [p for p in self._blob_files() if not (_SHA256.match(p.name) and p.parent.name == p.name[:2])]
         if self.tmp.is_dir():
             out.extend(p for p in self.tmp.iterdir())
-        return sorted(out)
+        return [str(p) for p in sorted(out)]
 
     def clean_tmp(self, older_than: float = 3600.0) -> int:
         """Remove interrupted uploads older than `older_than` seconds; returns how many were removed."""
@@ -154,11 +190,12 @@ def _fill(stream: BinaryIO, out: BinaryIO, limit: int | None, progress: Progress
     return copy_hashing(stream, out.fileno(), limit=None if limit is None else limit + 1, progress=progress)
 
 
-def _check(sha256: str, size: int, actual: str, written: int) -> None:
+def check_received(sha256: str, size: int, actual: str, written: int) -> None:
+    """Raise DigestMismatch unless `written` bytes hashing to `actual` are the announced blob."""
     retry = "the file changed while it was being published: publish again"
     if written != size:
         got = f"more than the announced {size}" if written > size else f"{written} of the announced {size}"
-        raise RegistryError(f"blob {sha256[:12]}: received {got} bytes; {retry}")
+        raise DigestMismatch(f"blob {sha256[:12]}: received {got} bytes; {retry}")
     if actual != sha256:
-        raise RegistryError(f"blob {sha256[:12]}: the bytes received hash to {actual[:12]}, not {sha256[:12]}; "
+        raise DigestMismatch(f"blob {sha256[:12]}: the bytes received hash to {actual[:12]}, not {sha256[:12]}; "
                             f"{retry}")

@@ -7,6 +7,7 @@ interrupted publish) are fine but reported, as are interrupted uploads.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from typing import Any
 
 from dlhub_manifest.errors import NotFoundError
 from dlhub_manifest.registry import store as q
-from dlhub_manifest.registry.blobs import BlobStore, hash_blob
+from dlhub_manifest.registry.blobs import CHUNK
+from dlhub_manifest.registry.blobstore import BlobStore, open_blob_store
 from dlhub_manifest.registry.document import content_digest
 from dlhub_manifest.registry.records import Row, Tx, open_records
 
@@ -42,9 +44,9 @@ class CheckReport:
 
 
 def check_registry(root: Path, progress: Callable[[int], object] | None = None, *,
-                   database: str | None = None) -> CheckReport:
-    """Verify the registry at `root` (its records in `database` when given); `progress(n)` is called after each
-    blob with its size."""
+                   database: str | None = None, blobs: BlobStore | None = None) -> CheckReport:
+    """Verify the registry at `root` (its records in `database` when given) and its blob store (default: its
+    folder); `progress(n)` is called after each blob with its size."""
     records = open_records(root, database)
     if not records.exists():
         raise NotFoundError(f"no registry at {root} (publish something first, or pass --registry PATH)")
@@ -53,7 +55,7 @@ def check_registry(root: Path, progress: Callable[[int], object] | None = None, 
         referenced = records.read(lambda tx: _check_records(tx, report))
     finally:
         records.close()
-    _check_blobs(BlobStore(root), referenced, report, progress)
+    _check_blobs(blobs or open_blob_store(root), referenced, report, progress)
     _check_uploads(root, report)
     return report
 
@@ -120,12 +122,11 @@ def _check_blobs(blobs: BlobStore, referenced: dict[str, list[tuple[str, int]]],
     stored = set()
     for digest in blobs.digests():
         stored.add(digest)
-        path = blobs.path(digest)
-        size = path.stat().st_size
+        actual, size = hash_stored(blobs, digest)
         report.blobs += 1
         report.bytes += size
         uses = referenced.get(digest, [])
-        if hash_blob(path) != digest:
+        if actual != digest:
             report.errors.append(f"blob {digest} is corrupt: its bytes no longer hash to its name "
                                  f"(used by {_users(uses)})")
         elif any(recorded != size for _, recorded in uses):
@@ -137,6 +138,17 @@ def _check_blobs(blobs: BlobStore, referenced: dict[str, list[tuple[str, int]]],
         report.errors.append(f"blob {digest} is missing (used by {_users(referenced[digest])})")
     report.orphans = sorted(stored - referenced.keys())
     report.warnings.extend(f"interrupted upload or foreign file: {p}" for p in blobs.strays())
+
+
+def hash_stored(blobs: BlobStore, digest: str) -> tuple[str, int]:
+    """(sha256, size) of the bytes stored as blob `digest`, streamed."""
+    hasher = hashlib.sha256()
+    size = 0
+    with blobs.open(digest) as fh:
+        while chunk := fh.read(CHUNK):
+            hasher.update(chunk)
+            size += len(chunk)
+    return hasher.hexdigest(), size
 
 
 def _users(uses: list[tuple[str, int]]) -> str:

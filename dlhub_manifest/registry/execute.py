@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlhub_manifest.errors import DLHubManifestError, InvalidManifestError, RegistryError
-from dlhub_manifest.registry.blobs import BlobStore
+from dlhub_manifest.registry.blobstore import BlobStore
 from dlhub_manifest.registry.contracts import FileRecord, RepositoryRef
 from dlhub_manifest.registry.document import block
 from dlhub_manifest.registry.records import Queue, Records

@@ -7,11 +7,12 @@ the same. The records live in the folder's SQLite file, or in PostgreSQL when `d
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +20,8 @@ from typing import Any, BinaryIO
 from dlhub_manifest.errors import NotFoundError, UsageError
 from dlhub_manifest.registry import browse
 from dlhub_manifest.registry import store as q
-from dlhub_manifest.registry.blobs import BlobStore, Progress, check_digest
+from dlhub_manifest.registry.blobs import check_digest
+from dlhub_manifest.registry.blobstore import BlobStore, Progress, open_blob_store
 from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT
 from dlhub_manifest.registry.contracts import FileRecord, PublicationRequest, ServableInfo, ServableSummary, TaskInfo
 from dlhub_manifest.registry.document import visible_to
@@ -64,17 +66,20 @@ class Identity:
 
 
 class RegistryService:
-    """The registry's operations over one registry folder (blobs, and the SQLite records unless `database`
-    names a PostgreSQL database that holds them instead)."""
+    """The registry's operations over one registry folder: its records (the folder's SQLite file, unless
+    `database` names a PostgreSQL database that holds them instead) and its blob store (the folder's `blobs/`
+    unless `blobs` is another, see `blobstore.open_blob_store`)."""
 
-    def __init__(self, root: Path, *, database: str | None = None, lease_seconds: float = LEASE_SECONDS,
-                 policy: FetchPolicy | None = None, owner_storage: int | None = None) -> None:
-        """`database`: a postgresql:// URL holding the records (None: the folder's SQLite file); `policy`: what
-        repository fetches may reach (the default trusts the caller: this machine's user); `owner_storage`: the
-        bytes one owner's versions may use (None: no limit)."""
+    def __init__(self, root: Path, *, database: str | None = None, blobs: BlobStore | None = None,
+                 lease_seconds: float = LEASE_SECONDS, policy: FetchPolicy | None = None,
+                 owner_storage: int | None = None) -> None:
+        """`database`: a postgresql:// URL holding the records (None: the folder's SQLite file); `blobs`: where
+        the blobs are (default: the folder's `blobs/`); `policy`: what repository fetches may reach (the default
+        trusts the caller: this machine's user); `owner_storage`: the bytes one owner's versions may use (None:
+        no limit)."""
         self.root = root
         self.database = database
-        self.blobs = BlobStore(root)
+        self.blobs = blobs if blobs is not None else open_blob_store(root)
         self.lease_seconds = lease_seconds
         self.policy = policy or FetchPolicy.local()
         self.owner_storage = owner_storage
@@ -119,19 +124,31 @@ class RegistryService:
         """Store an upload after checking its hash and size; False when the blob was already there."""
         return self.blobs.put(stream, sha256, size, progress)
 
-    def blob_path(self, identity: Identity, sha256: str) -> Path:
-        """Where the stored blob `sha256` is, if some published version the caller can see holds it.
+    def check_blob_visible(self, identity: Identity, sha256: str) -> None:
+        """Raise NotFoundError unless the blob is stored and some published version the caller can see holds it.
 
         Blobs are shared by content, so reading one is allowed through any visible version; a blob only
         uploaded, or only in servables the caller cannot see, is "not found" (as an absent one).
         """
         check_digest(sha256)
-        path = self.blobs.path(sha256)
-        if self.records.exists() and path.is_file():
+        if self.records.exists() and self.blobs.size(sha256) is not None:
             holders = self.records.read(lambda tx: tx.blob_holders(sha256))
             if any(identity.can_see(row["owner"], q.loads(row["document"])) for row in holders):
-                return path
+                return
         raise NotFoundError(f"no published file with sha256 {sha256} is visible to you")
+
+    def blob_path(self, identity: Identity, sha256: str) -> Path | None:
+        """The local file holding a blob the caller may read (a folder store), or None when the store keeps it
+        elsewhere (read it with `open_blob`)."""
+        self.check_blob_visible(identity, sha256)
+        return self.blobs.local_path(sha256)
+
+    @contextlib.contextmanager
+    def open_blob(self, identity: Identity, sha256: str) -> Iterator[BinaryIO]:
+        """The bytes of a blob the caller may read, from whichever store holds it."""
+        self.check_blob_visible(identity, sha256)
+        with self.blobs.open(sha256) as fh:
+            yield fh
 
     def publish(self, identity: Identity, request: PublicationRequest | dict[str, Any]) -> str:
         """Check and queue a publication (checked here: over HTTP it may be any JSON); returns the task id at

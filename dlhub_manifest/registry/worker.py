@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
+from dlhub_manifest.registry.blobstore import BlobStoreConfig, open_blob_store
 from dlhub_manifest.registry.execute import Context, execute
 from dlhub_manifest.registry.lifeline import die_with_parent, orphaned
 from dlhub_manifest.registry.records import Queue, open_records
@@ -79,11 +80,14 @@ class Limits:
 
 
 def run_worker(root: Path, *, idle: float = IDLE_SECONDS, lease_seconds: float = LEASE_SECONDS,
-               parent: int | None = None, limits: Limits | None = None, database: str | None = None) -> int:
+               parent: int | None = None, limits: Limits | None = None, database: str | None = None,
+               blobs: BlobStoreConfig | None = None) -> int:
     """Run queued tasks until the queue stays empty for `idle` seconds (or `parent`, when given, is gone);
-    returns how many tasks ran. `database`: the PostgreSQL records shared with other workers."""
+    returns how many tasks ran. `database`: the PostgreSQL records shared with other workers; `blobs`: the
+    registry's blob store (default: its folder)."""
     limits = limits or Limits()
-    service = RegistryService(root, database=database, lease_seconds=lease_seconds)
+    service = RegistryService(root, database=database, blobs=open_blob_store(root, blobs),
+                              lease_seconds=lease_seconds)
     try:
         if service.records.shared:
             return _run_shared(service, idle, parent, limits)
@@ -262,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=os.environ.get(DATABASE_ENV),
                         help=f"postgresql://USER@HOST:PORT/DB holding the records (default: ${DATABASE_ENV}, else "
                         "the registry folder's SQLite file)")
+    parser.add_argument("--blob-store", help="s3://BUCKET/PREFIX when the blobs are not in the registry folder")
+    parser.add_argument("--s3-endpoint-url", help="the S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
+    parser.add_argument("--multipart-threshold", type=int, help="bytes from which uploads go in parts")
     parser.add_argument("--parent", type=int, help="pid of the process that started this worker: exit when it "
                         "is gone (serve's worker; the local registry's detached worker has none)")
     args = parser.parse_args(argv)
@@ -271,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.parent is not None:
         die_with_parent()
     limits = Limits(args.slot, args.owner_limit, args.deadline)
+    blobs = BlobStoreConfig(args.blob_store, args.s3_endpoint_url, args.multipart_threshold)
     ran = run_worker(args.registry.absolute(), idle=args.idle, lease_seconds=args.lease, parent=args.parent,
-                     limits=limits, database=args.database)
+                     limits=limits, database=args.database, blobs=blobs)
     if orphaned(args.parent):
         log.info("the process that started this worker (pid %d) is gone", args.parent)
     log.info("exiting after %d task(s)", ran)

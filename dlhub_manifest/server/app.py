@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dlhub_manifest.errors import AuthError, DLHubManifestError, UsageError
+from dlhub_manifest.registry.blobstore import BlobStoreConfig, open_blob_store
 from dlhub_manifest.registry.browse import MAX_LIMIT, SEARCH_LIMIT, Listing
 from dlhub_manifest.registry.quota import Quotas
 from dlhub_manifest.registry.service import Identity, RegistryService
@@ -57,6 +58,7 @@ class Settings:
     max_blob_size: int = DEFAULT_MAX_BLOB
     globus: dict[str, Any] | None = None
     web_login: GlobusWebLogin | None = None
+    blob_store: BlobStoreConfig | None = None
     extra_routes: list[Route] = field(default_factory=list)
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     workers: WorkerSettings = field(default_factory=lambda: WorkerSettings())
@@ -196,7 +198,9 @@ ROUTES = [
     Route("/whoami", whoami, methods=["GET"]),
     Route("/blobs/missing", http_blobs.missing, methods=["POST"]),
     Route("/blobs/{sha256:sha256}", http_blobs.blob, methods=["GET", "HEAD", "PUT"]),
-    Route("/uploads/{sha256:sha256}", http_blobs.upload_state, methods=["GET"]),
+    Route("/uploads", http_blobs.upload_options, methods=["GET"]),
+    Route("/uploads/{sha256:sha256}", http_blobs.upload, methods=["GET", "POST"]),
+    Route("/uploads/{sha256:sha256}/complete", http_blobs.complete, methods=["POST"]),
     Route("/publications", publish, methods=["POST"]),
     Route("/tasks/{task_id}", task, methods=["GET"]),
     Route("/servables", servables, methods=["GET"]),
@@ -213,9 +217,11 @@ def create_app(settings: Settings) -> Starlette:
         DLHubManifestError: on_library_error, Exception: on_unexpected,
         404: _not_found, 405: _not_allowed,
     }, middleware=[Middleware(SecurityHeaders)])
-    app.state.service = RegistryService(settings.root, database=settings.database, policy=settings.fetch_policy,
+    blobs = open_blob_store(settings.root, settings.blob_store)
+    app.state.service = RegistryService(settings.root, database=settings.database, blobs=blobs,
+                                        policy=settings.fetch_policy,
                                         owner_storage=settings.quotas.owner_storage)
-    app.state.uploads = UploadArea(settings.root, settings.quotas)
+    app.state.uploads = UploadArea(settings.root, blobs, settings.quotas)
     app.state.upload_locks = {}
     app.state.authenticator = settings.authenticator
     app.state.max_blob_size = settings.max_blob_size

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlhub_manifest.errors import UsageError
+from dlhub_manifest.registry.blobstore import open_blob_store
 from dlhub_manifest.registry.records import verify_records
 from dlhub_manifest.registry.worker import DATABASE_ENV, FOREVER
 from dlhub_manifest.server.app import Settings, WorkerSettings, create_app
@@ -121,7 +122,8 @@ def _workers(settings: Settings) -> Iterator[None]:
     """`settings.workers.count` supervised workers, one per slot (on the shared queue with `database`)."""
     with contextlib.ExitStack() as stack:
         for slot in range(settings.workers.count):
-            stack.enter_context(supervised_worker(settings.root, _worker_args(settings.workers, slot),
+            blobs = settings.blob_store.argv() if settings.blob_store else []
+            stack.enter_context(supervised_worker(settings.root, [*_worker_args(settings.workers, slot), *blobs],
                                                   settings.database))
         yield
 
@@ -140,7 +142,8 @@ def upload_janitor(settings: Settings) -> Iterator[None]:
     """Remove abandoned uploads older than `quotas.upload_max_age`, at start and then periodically."""
     from dlhub_manifest.server.uploads import UploadArea
 
-    area, age = UploadArea(settings.root, settings.quotas), settings.quotas.upload_max_age
+    blobs = open_blob_store(settings.root, settings.blob_store)
+    area, age = UploadArea(settings.root, blobs, settings.quotas), settings.quotas.upload_max_age
     stop = threading.Event()
 
     def loop() -> None:

@@ -1,8 +1,9 @@
-"""Resumable blob uploads for the HTTP server: bytes land in `uploads/<sha256>.part`, hashed as they arrive.
+"""Resumable blob uploads streamed through the HTTP server: bytes land in `uploads/<sha256>.part`, hashed
+as they arrive.
 
 An upload that loses its connection keeps what arrived, so the client continues from `offset` rather
-than starting over. Once all `size` bytes are there and hash to the announced digest, the file is
-renamed into the content-addressed blob store (same filesystem, so no second copy); a mismatch deletes it.
+than starting over. Once all `size` bytes are there and hash to the announced digest, the blob store adopts
+the file (a folder renames it: same filesystem, so no second copy); a mismatch deletes it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from dlhub_manifest.errors import DigestMismatch, OffsetMismatch
-from dlhub_manifest.registry.blobs import BLOB_MODE, CHUNK, BlobStore, check_digest
+from dlhub_manifest.registry.blobs import CHUNK, check_digest
+from dlhub_manifest.registry.blobstore import BlobStore
 from dlhub_manifest.registry.quota import QuotaExceeded, Quotas
-from dlhub_manifest.util.fsutil import atomic_write_text, fsync_dir
+from dlhub_manifest.util.fsutil import atomic_write_text
 from dlhub_manifest.util.humanize import human_size
 
 
@@ -41,7 +43,7 @@ class Upload:
         self._fh.close()
 
     def finish(self, blobs: BlobStore) -> None:
-        """Check the digest and move the file into the blob store; a mismatch discards the bytes."""
+        """Check the digest and hand the file to the blob store; a mismatch discards the bytes."""
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
@@ -50,11 +52,7 @@ class Upload:
             self.part.unlink(missing_ok=True)
             raise DigestMismatch(f"blob {self.sha256[:12]}: the bytes received hash to {actual[:12]}; "
                                  "the file changed while it was being published: publish again")
-        final = blobs.path(self.sha256)
-        os.chmod(self.part, BLOB_MODE)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.part, final)  # content-addressed: a concurrent finisher wrote the same bytes
-        fsync_dir(final.parent)
+        blobs.adopt(self.part, self.sha256)  # content-addressed: a concurrent finisher wrote the same bytes
 
 
 def _open_at(part: Path, start: int, digest: Any) -> Any:
@@ -75,14 +73,14 @@ def _open_at(part: Path, start: int, digest: Any) -> Any:
 
 
 class UploadArea:
-    """The partial uploads of one registry, beside its blob store.
+    """The partial uploads of one registry (in its folder), and the blob store they go to once complete.
 
     Each partial upload has a sidecar (`<sha256>.owner`: who announced how many bytes), so one owner's
     unfinished uploads can be limited (`Quotas.pending_uploads`) and abandoned ones removed after an age.
     """
 
-    def __init__(self, root: Path, quotas: Quotas | None = None) -> None:
-        self.blobs = BlobStore(root)
+    def __init__(self, root: Path, blobs: BlobStore, quotas: Quotas | None = None) -> None:
+        self.blobs = blobs
         self.dir = root / "uploads"
         self.quotas = quotas or Quotas()
 

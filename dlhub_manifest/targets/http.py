@@ -35,6 +35,7 @@ class HttpTarget:
         self.config = config
         self._credentials = credentials  # given: explicit (login checks a token before storing it); else resolved
         self._client: RegistryClient | None = None
+        self._direct: bool | None = None  # whether the registry takes direct uploads, asked once
         self._timeout, self._retry_config = timeout, retry_config
         self._upload_attempts, self._sleep = upload_attempts, sleep
 
@@ -89,14 +90,31 @@ class HttpTarget:
             return set(self.client.missing_blobs(sorted(set(digests))))
 
     def upload_blob(self, path: Path, sha256: str, size: int, progress: Callable[[int], object] | None = None) -> None:
-        """Upload one file as a blob, resuming after interruptions; `progress(n)` gets bytes newly sent."""
+        """Upload one file as a blob: straight to the registry's object store when it offers that, else
+        streamed through the registry, resuming after interruptions; `progress(n)` gets bytes newly sent."""
+        from dlhub_manifest.targets.http_direct import upload_direct
         from dlhub_manifest.targets.http_upload import upload_resumable
 
-        kwargs: dict[str, Any] = {"attempts": self._upload_attempts}
-        if self._sleep is not None:
-            kwargs["sleep"] = self._sleep
+        sleep: dict[str, Any] = {"sleep": self._sleep} if self._sleep is not None else {}
         with self._errors():
-            upload_resumable(self.client, Path(path), sha256, size, progress, **kwargs)
+            if self._direct_uploads and upload_direct(self.client, Path(path), sha256, size, progress, **sleep):
+                return
+            upload_resumable(self.client, Path(path), sha256, size, progress, attempts=self._upload_attempts,
+                             **sleep)
+
+    @property
+    def _direct_uploads(self) -> bool:
+        """Whether the registry hands out direct upload URLs (asked once; a registry without the route: no)."""
+        if self._direct is None:
+            import globus_sdk
+
+            try:
+                self._direct = bool(self.client.upload_options().get("direct"))
+            except globus_sdk.GlobusAPIError as e:
+                if e.http_status not in (404, 405):
+                    raise
+                self._direct = False
+        return self._direct
 
     def download_blob(self, sha256: str, out: BinaryIO) -> None:
         """`GET /blobs/{sha256}`, streamed into `out`."""

@@ -123,6 +123,18 @@ class RegistryClient(globus_sdk.BaseClient):
         """`GET /uploads/{sha256}`: `{offset, complete}`, how much of an upload the server already has."""
         return self._json(self.get(f"uploads/{sha256}"))
 
+    def upload_options(self) -> dict[str, Any]:
+        """`GET /uploads`: `{direct}`, whether blobs go straight to the registry's object store."""
+        return self._json(self.get("uploads"))
+
+    def begin_upload(self, sha256: str, size: int) -> dict[str, Any]:
+        """`POST /uploads/{sha256}`: the plan for a direct upload (presigned URLs), or `{method: stream|stored}`."""
+        return self._json(self.post(f"uploads/{sha256}", data={"size": size}))
+
+    def complete_upload(self, sha256: str, receipt: dict[str, Any]) -> dict[str, Any]:
+        """`POST /uploads/{sha256}/complete`: the registry verifies what its store received."""
+        return self._json(self.post(f"uploads/{sha256}/complete", data=receipt))
+
     def put_blob_range(self, path: Path, sha256: str, start: int, size: int, progress: Progress | None) -> None:
         """`PUT /blobs/{sha256}` with the bytes of `path` from `start`; no transport retries (not replayable)."""
         body = FileSlice(path, start, size, progress)

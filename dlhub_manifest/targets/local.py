@@ -44,7 +44,7 @@ class LocalTarget:
             self.service.put_blob(fh, sha256, size, progress)
 
     def download_blob(self, sha256: str, out: BinaryIO) -> None:
-        with self.service.blob_path(self.identity, sha256).open("rb") as fh:
+        with self.service.open_blob(self.identity, sha256) as fh:
             shutil.copyfileobj(fh, out, 1 << 20)
 
     def store_file(self, path: Path, progress: Progress | None = None) -> tuple[str, int]:

@@ -35,7 +35,7 @@ from click.testing import CliRunner
 from stress_support import cli_json, kill_registry_processes
 
 from dlhub_manifest.cli import cli
-from dlhub_manifest.registry.blobs import BlobStore, hash_blob
+from dlhub_manifest.registry.blobs import FolderBlobStore, hash_blob
 
 SEED = int(os.environ.get("DLHUB_CRASH_SEED", "7"))
 VICTIMS = ("everything", "client", "worker")
@@ -160,7 +160,7 @@ def assert_consistent(reg: Registry, crash: Crash) -> None:
     listed = {item["servable"]: item for item in cli_json("list", "--registry", str(reg.root))}
     versions = set(next(iter(listed.values()))["versions"]) if listed else set()
     assert len(listed) <= 1 and reg.seen <= versions, f"{crash.replay()}: versions vanished: {listed}"
-    blobs = BlobStore(reg.root)
+    blobs = FolderBlobStore(reg.root)
     for version in sorted(versions - reg.seen):
         shown = cli_json("show", f"{NAME}@{version}", "--registry", str(reg.root))
         files = {f["path"]: f for f in shown["files"]}

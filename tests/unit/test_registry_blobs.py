@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dlhub_manifest.errors import RegistryError, UsageError
-from dlhub_manifest.registry.blobs import BlobStore, hash_blob
+from dlhub_manifest.registry.blobs import FolderBlobStore, hash_blob
 from dlhub_manifest.registry.hashcopy import BUFFER
 
 
@@ -31,7 +31,7 @@ class RecordingStream(io.BytesIO):
 
 
 def test_put_stores_verified_bytes_read_only(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path)
+    store = FolderBlobStore(tmp_path)
     data = b"hello blob"
     assert store.put(io.BytesIO(data), sha(data), len(data)) is True
     path = store.path(sha(data))
@@ -48,7 +48,7 @@ def test_put_stores_verified_bytes_read_only(tmp_path: Path) -> None:
     (b"much too long", 4, "more than the announced 4"),
 ])
 def test_bad_upload_stores_nothing(tmp_path: Path, body: bytes, size: int, problem: str) -> None:
-    store = BlobStore(tmp_path)
+    store = FolderBlobStore(tmp_path)
     claimed = sha(b"expected bytes")
     with pytest.raises(RegistryError, match=problem):
         store.put(io.BytesIO(body), claimed, size)
@@ -60,13 +60,13 @@ def test_bad_upload_stores_nothing(tmp_path: Path, body: bytes, size: int, probl
 def test_upload_is_streamed_in_bounded_chunks(tmp_path: Path) -> None:
     data = os.urandom(2 * BUFFER + 123)
     stream = RecordingStream(data)
-    BlobStore(tmp_path).put(stream, sha(data), len(data))
+    FolderBlobStore(tmp_path).put(stream, sha(data), len(data))
     assert max(stream.reads) <= BUFFER  # one pipeline buffer at a time, never the whole upload
     assert len(stream.reads) >= 3
 
 
 def test_ingest_names_the_blob_by_its_hash(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path)
+    store = FolderBlobStore(tmp_path)
     data = b"ingested" * 1000
     digest, size = store.ingest(io.BytesIO(data))
     assert (digest, size) == (sha(data), len(data))
@@ -76,14 +76,14 @@ def test_ingest_names_the_blob_by_its_hash(tmp_path: Path) -> None:
 
 
 def test_digest_must_be_lower_hex_never_a_path(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path)
+    store = FolderBlobStore(tmp_path)
     for bad in ["../../etc/passwd", "A" * 64, "abc", "g" * 64]:
         with pytest.raises(UsageError, match="not a sha256 digest"):
             store.path(bad)
 
 
 def test_clean_tmp_removes_only_old_leftovers(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path)
+    store = FolderBlobStore(tmp_path)
     store.tmp.mkdir(parents=True)
     old, fresh = store.tmp / "old.part", store.tmp / "fresh.part"
     old.write_bytes(b"x")
@@ -91,4 +91,4 @@ def test_clean_tmp_removes_only_old_leftovers(tmp_path: Path) -> None:
     os.utime(old, (1_000_000, 1_000_000))
     assert store.clean_tmp(older_than=3600) == 1
     assert not old.exists() and fresh.exists()
-    assert store.strays() == [fresh]
+    assert store.strays() == [str(fresh)]

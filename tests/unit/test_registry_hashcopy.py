@@ -16,7 +16,7 @@ import pytest
 
 from dlhub_manifest.errors import RegistryError
 from dlhub_manifest.registry import hashcopy
-from dlhub_manifest.registry.blobs import BlobStore, hash_blob
+from dlhub_manifest.registry.blobs import FolderBlobStore, hash_blob
 from dlhub_manifest.registry.hashcopy import BUFFER, THREADED_BYTES, copy_hashing
 
 BIG = THREADED_BYTES + BUFFER + 12_345  # threaded, several buffers, a tail that is not block-aligned
@@ -143,7 +143,7 @@ def test_an_io_error_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(os, call, failing)
     (tmp_path / "src").write_bytes(os.urandom(BIG))
-    store = BlobStore(tmp_path / "reg")
+    store = FolderBlobStore(tmp_path / "reg")
     with pytest.raises(OSError, match=str(error.strerror)), open(tmp_path / "src", "rb") as fh:
         store.ingest(fh)
     assert list(store.digests()) == []
@@ -163,7 +163,7 @@ def test_a_source_changing_during_the_copy_still_gives_a_correctly_named_blob(tm
         return n
 
     monkeypatch.setattr(os, "preadv", racing)
-    store = BlobStore(tmp_path / "reg")
+    store = FolderBlobStore(tmp_path / "reg")
     with open(src, "rb") as fh:
         digest, size = store.ingest(fh)
     stored = store.path(digest).read_bytes()
@@ -174,7 +174,7 @@ def test_a_source_changing_during_the_copy_still_gives_a_correctly_named_blob(tm
 def test_put_of_a_regular_file_checks_size_and_digest(tmp_path: Path) -> None:
     data = os.urandom(BIG)
     (tmp_path / "src").write_bytes(data)
-    store = BlobStore(tmp_path / "reg")
+    store = FolderBlobStore(tmp_path / "reg")
     with open(tmp_path / "src", "rb") as fh, pytest.raises(RegistryError, match=f"more than the announced {BIG - 1}"):
         store.put(fh, _sha(data[:-1]), BIG - 1)
     with open(tmp_path / "src", "rb") as fh, pytest.raises(RegistryError, match="hash to"):
