@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parents[1]
-pytest_plugins = ["services.postgres"]
+pytest_plugins = ["services.postgres", "services.s3"]
 BACKENDS = ("sqlite", "postgresql")
 
 

@@ -10,6 +10,7 @@ some stores compute none) reads the object back and hashes it. Only then is it c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 MULTIPART_THRESHOLD = 64 << 20  # blobs from this size up are sent as parallel parts
 CLIENT_PART_SIZE = 32 << 20
+MIN_PART = 5 << 20  # S3 refuses smaller parts (except the last)
 URL_SECONDS = 6 * 3600  # presigned URLs stay valid this long (a slow link may need hours for a big file)
 COPY_PART = 512 << 20  # server-side copy: parts of this size above it (CopyObject stops at 5 GiB)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -50,7 +52,7 @@ class S3DirectUploads:
                 checksum = b64_digest(sha256)
                 url = self._presign("put_object", Key=key, ContentLength=size, ChecksumSHA256=checksum)
                 return UploadPlan("put", token, [url], {"x-amz-checksum-sha256": checksum})
-            part = part_size_for(size, min(CLIENT_PART_SIZE, self.threshold))
+            part = part_size_for(size, max(MIN_PART, min(CLIENT_PART_SIZE, self.threshold)))
             upload_id = self.store.client.create_multipart_upload(Bucket=self.store.bucket, Key=key)["UploadId"]
             urls = [self._presign("upload_part", Key=key, UploadId=upload_id, PartNumber=n + 1,
                                   ContentLength=min(part, size - n * part))
@@ -121,10 +123,9 @@ class S3DirectUploads:
 
     def _discard(self, key: str, upload_id: str | None) -> None:
         """Drop a refused upload (best effort: `registry` clean-up removes what is left)."""
-        client = self.store.client
-        try:
-            if upload_id is not None:
-                client.abort_multipart_upload(Bucket=self.store.bucket, Key=key, UploadId=upload_id)
-            client.delete_object(Bucket=self.store.bucket, Key=key)
-        except Exception:  # noqa: BLE001 - the refusal, not the clean-up, is what the caller must see
-            return
+        client, bucket = self.store.client, self.store.bucket
+        if upload_id is not None:  # not completed yet; once completed, aborting fails and the object remains
+            with contextlib.suppress(Exception):
+                client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        with contextlib.suppress(Exception):  # the refusal, not the clean-up, is what the caller must see
+            client.delete_object(Bucket=bucket, Key=key)
