@@ -1,5 +1,5 @@
 """`dlhub-manifest registry`: look after a registry (`check` verifies it, `upgrade` migrates its schema, `path`
-shows where the local one is)."""
+shows where the local one is, `migrate` moves it to other storage)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from pathlib import Path
 import click
 
 from dlhub_manifest.cli._registry_opts import database_option, echo_json, format_option, registry_option
+
+blob_store_option = click.option("--blob-store", metavar="s3://BUCKET/PREFIX",
+                                 help="Where the registry's blobs are, when not in its folder.")
+endpoint_option = click.option("--s3-endpoint-url", metavar="URL",
+                               help="The S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS).")
 
 
 @click.group("registry")
@@ -21,27 +26,31 @@ def registry_command() -> None:
 @registry_command.command("check")
 @registry_option
 @database_option
+@blob_store_option
+@endpoint_option
 @format_option
 @click.option("--remove-uploads-older-than", "max_age", type=click.FloatRange(min=0), metavar="SECONDS",
               help="First remove unfinished uploads untouched for longer than this.")
-def check_command(registry: Path | None, database: str | None, fmt: str, max_age: float | None) -> int:
+def check_command(registry: Path | None, database: str | None, blob_store: str | None, s3_endpoint_url: str | None,
+                  fmt: str, max_age: float | None) -> int:
     """Re-hash every blob and verify every record's references; exit 1 on a missing or corrupt blob.
 
     Blobs no version uses (left by an interrupted publish) and unfinished uploads are reported but are not errors.
 
     Example: dlhub-manifest registry check --format json
     """
-    from dlhub_manifest.registry.blobstore import open_blob_store
+    from dlhub_manifest.registry.blobstore import BlobStoreConfig, open_blob_store
     from dlhub_manifest.registry.check import check_registry
     from dlhub_manifest.server.uploads import UploadArea
     from dlhub_manifest.util.humanize import human_size
     from dlhub_manifest.util.locations import registry_path
 
     root = registry_path(registry)
+    blobs = open_blob_store(root, BlobStoreConfig(blob_store, s3_endpoint_url))
     if max_age is not None:
-        removed = UploadArea(root, open_blob_store(root)).clean(max_age)
+        removed = UploadArea(root, blobs).clean(max_age)
         click.echo(f"removed {removed} unfinished upload(s) older than {max_age:g} s", err=True)
-    report = check_registry(root, database=database)
+    report = check_registry(root, database=database, blobs=blobs)
     if fmt == "json":
         echo_json(report.to_dict())
         return 0 if report.ok else 1
@@ -91,3 +100,40 @@ def path_command(registry: Path | None) -> int:
 
     click.echo(str(registry_path(registry)))
     return 0
+
+
+@registry_command.command("migrate")
+@click.option("--from", "source", required=True, metavar="DIR", help="The registry folder to copy from.")
+@click.option("--from-blob-store", metavar="s3://BUCKET/PREFIX", help="Where the source's blobs are, when not in "
+              "its folder.")
+@click.option("--to", "target", required=True, metavar="DIR", help="The registry folder to copy into (created if "
+              "missing).")
+@blob_store_option
+@endpoint_option
+@format_option
+def migrate_command(source: str, from_blob_store: str | None, target: str, blob_store: str | None,
+                    s3_endpoint_url: str | None, fmt: str) -> int:
+    """Copy every blob, servable, version and task of a registry to other storage, verifying each blob's hash.
+
+    Run it again to resume an interrupted migration: only what is still missing is copied. Records are copied
+    once the destination holds every blob they use. Exit 1 when a blob could not be copied (the message says
+    which and why).
+
+    Example: dlhub-manifest registry migrate --from ./registry --to /srv/registry --blob-store s3://models/registry
+    """
+    from dlhub_manifest.registry.blobstore import BlobStoreConfig
+    from dlhub_manifest.registry.migrate import Location, migrate
+    from dlhub_manifest.util.humanize import human_size
+
+    report = migrate(Location(source, BlobStoreConfig(from_blob_store, s3_endpoint_url)),
+                     Location(target, BlobStoreConfig(blob_store, s3_endpoint_url)))
+    if fmt == "json":
+        echo_json(report.to_dict())
+        return 0 if report.ok else 1
+    click.echo(f"blobs: {report.blobs_copied} copied ({human_size(report.bytes_copied)}), {report.blobs_present} "
+               f"already there; {report.servables} servable(s), {report.versions_added} version(s) and "
+               f"{report.tasks_added} task(s) added")
+    for error in report.errors:
+        click.echo(f"error: {error}")
+    click.echo("ok" if report.ok else f"{len(report.errors)} error(s): fix them and run the same command again")
+    return 0 if report.ok else 1

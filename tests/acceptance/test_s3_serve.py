@@ -66,7 +66,7 @@ def test_publish_sends_blob_bytes_to_the_object_store_not_the_server(server: Ser
     assert sum(s.body_bytes for s in proxy.seen) < 20_000  # JSON only: the 5 MiB went straight to S3
     for data in files.values():
         assert s3.read(f"registry/blobs/{hashlib.sha256(data).hexdigest()}") == data
-    assert s3.keys("registry/uploads/") == []  # staged uploads were filed and removed
+    assert s3.objects("registry/uploads/") == []  # staged uploads were filed and removed
     assert not (server.root / "blobs").exists()
     shown = json.loads(cli(tmp_path, "show", "alice/iris-on-s3", "--target", server.url, "--format", "json"))
     listed = {f["path"]: f["size"] for f in shown["files"]}
@@ -91,7 +91,7 @@ def test_a_corrupted_upload_is_refused_before_any_publication_can_use_it(server:
     receipt = {"size": BIG, "upload": plan["upload"], "upload_id": plan["upload_id"], "parts": etags}
     refused = requests.post(f"{server.url}/uploads/{digest}/complete", json=receipt, headers=headers, timeout=60)
     assert (refused.status_code, refused.json()["code"]) == (422, "digest_mismatch")
-    assert s3.keys() == []
+    assert s3.objects() == []
     missing = requests.post(f"{server.url}/blobs/missing", json={"digests": [digest]}, headers=headers, timeout=30)
     assert missing.json()["missing"] == [digest]
 
@@ -106,4 +106,4 @@ def test_a_short_single_put_is_refused(server: Server, s3: S3) -> None:
     refused = requests.post(f"{server.url}/uploads/{digest}/complete", json={"size": len(data),
                             "upload": plan["upload"]}, headers=server.headers(), timeout=30)
     assert refused.status_code == 422 and "not the announced" in refused.json()["message"]
-    assert s3.keys() == []
+    assert s3.objects() == []

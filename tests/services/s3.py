@@ -37,7 +37,7 @@ class S3:
     def url(self, prefix: str = "registry") -> str:
         return f"s3://{self.bucket}/{prefix}"
 
-    def keys(self, under: str = "") -> list[str]:
+    def objects(self, under: str = "") -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=under)
         return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 

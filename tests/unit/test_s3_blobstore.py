@@ -81,7 +81,7 @@ def test_put_of_bytes_that_are_not_the_blob_stores_nothing(s3: S3, tmp_path: Pat
     blobs = store(s3, tmp_path)
     with pytest.raises(DigestMismatch, match=problem):
         blobs.put(io.BytesIO(sent), sha(data), size)
-    assert s3.keys() == []
+    assert s3.objects() == []
     assert s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", []) == []  # aborted
 
 
@@ -138,7 +138,7 @@ def test_a_small_direct_upload_is_one_presigned_put_with_its_checksum(s3: S3, tm
     assert blobs.size(sha(data)) is None  # staged, not yet a blob
     assert direct(blobs).complete_upload(sha(data), len(data), UploadReceipt(plan.upload)) is True
     assert s3.read(f"reg/blobs/{sha(data)}") == data
-    assert s3.keys("reg/uploads/") == []
+    assert s3.objects("reg/uploads/") == []
     assert direct(blobs).verified_by == {"checksum": 0, "read": 1}  # moto computes no checksum: read back
 
 
@@ -151,7 +151,7 @@ def test_a_large_direct_upload_goes_in_parts(s3: S3, tmp_path: Path) -> None:
     etags = put_plan(plan.urls, chunks, plan.headers)
     assert direct(blobs).complete_upload(sha(data), len(data), UploadReceipt(plan.upload, plan.upload_id, etags))
     assert s3.read(f"reg/blobs/{sha(data)}") == data
-    assert s3.keys("reg/uploads/") == []
+    assert s3.objects("reg/uploads/") == []
 
 
 @pytest.mark.parametrize("damage", ["flip", "short"])
@@ -164,7 +164,7 @@ def test_a_direct_upload_that_is_not_the_blob_is_refused_and_discarded(s3: S3, t
     etags = put_plan(plan.urls, chunks, plan.headers)
     with pytest.raises(DigestMismatch):
         direct(blobs).complete_upload(sha(data), len(data), UploadReceipt(plan.upload, plan.upload_id, etags))
-    assert s3.keys() == []  # neither a blob nor the staged bytes
+    assert s3.objects() == []  # neither a blob nor the staged bytes
 
 
 def test_an_upload_token_cannot_name_another_key(s3: S3, tmp_path: Path) -> None:
