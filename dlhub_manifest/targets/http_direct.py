@@ -36,7 +36,7 @@ def upload_direct(client: RegistryClient, path: Path, sha256: str, size: int, pr
         if progress is not None:
             progress(size)
         return True
-    etags = _send(plan, path, size, _Locked(progress), sleep)
+    etags = send_plan(plan, path, size, progress, sleep=sleep)
     receipt: dict[str, Any] = {"size": size, "upload": plan["upload"], "upload_id": plan.get("upload_id"),
                                "parts": [{"number": n, "etag": e} for n, e in sorted(etags.items())]}
     client.complete_upload(sha256, receipt)
@@ -55,18 +55,20 @@ class _Locked:
                 self._progress(n)
 
 
-def _send(plan: dict[str, Any], path: Path, size: int, progress: _Locked,
-          sleep: Callable[[float], None]) -> dict[int, str]:
-    """PUT every part (a single PUT is part 1 of the whole file); returns part number → ETag."""
+def send_plan(plan: dict[str, Any], path: Path, size: int, progress: Progress | None = None, *,
+              sleep: Callable[[float], None] = time.sleep) -> dict[int, str]:
+    """PUT every part of the plan, PARALLEL at a time (a single PUT is part 1: the whole file); returns part
+    number → ETag."""
     import requests
 
+    locked = _Locked(progress)
     urls: list[str] = plan["urls"]
     part = int(plan.get("part_size") or size)
     headers = {str(k): str(v) for k, v in (plan.get("headers") or {}).items()}
     with requests.Session() as session, ThreadPoolExecutor(min(PARALLEL, len(urls)) or 1) as pool:
         def one(n: int) -> tuple[int, str]:
             start = (n - 1) * part
-            return n, _put_part(session, urls[n - 1], path, start, min(size, start + part), headers, progress,
+            return n, _put_part(session, urls[n - 1], path, start, min(size, start + part), headers, locked,
                                 sleep)
 
         return dict(pool.map(one, range(1, len(urls) + 1)))
