@@ -257,8 +257,12 @@ class S3BlobStore:
                                                                                  Prefix=self.prefix)
             return [u for page in pages for u in page.get("Uploads", [])]
 
-    def clean_tmp(self, older_than: float = 3600.0) -> int:
-        """Drop staged uploads and abort multipart uploads begun more than `older_than` seconds ago."""
+    def clean_tmp(self, older_than: float | None = None) -> int:
+        """Drop staged uploads and abort multipart uploads begun more than `older_than` seconds ago (default:
+        once their presigned URLs have expired, so no client is still sending)."""
+        from dlhub_manifest.registry.s3direct import STAGING_SECONDS
+
+        older_than = STAGING_SECONDS if older_than is None else older_than
         cutoff = time.time() - older_than
         removed = 0
         with self.calling("clean up"):

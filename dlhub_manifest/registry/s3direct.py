@@ -28,6 +28,7 @@ MULTIPART_THRESHOLD = 64 << 20  # blobs from this size up are sent as parallel p
 CLIENT_PART_SIZE = 32 << 20
 MIN_PART = 5 << 20  # S3 refuses smaller parts (except the last)
 URL_SECONDS = 6 * 3600  # presigned URLs stay valid this long (a slow link may need hours for a big file)
+STAGING_SECONDS = URL_SECONDS + 3600  # staged uploads older than this are abandoned (`clean_tmp`)
 COPY_PART = 512 << 20  # server-side copy: parts of this size above it (CopyObject stops at 5 GiB)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -66,6 +67,9 @@ class S3DirectUploads:
     def complete_upload(self, sha256: str, size: int, receipt: UploadReceipt) -> bool:
         key = self.staging_key(sha256, receipt.upload)
         with self.store.calling("finish an upload to"):
+            if self.store.size(sha256) == size and self.store.head(key) is None:
+                self._discard(key, receipt.upload_id)  # a retry whose first answer was lost, or a duplicate upload
+                return False
             try:
                 if receipt.upload_id is not None:
                     self._complete_multipart(key, receipt)

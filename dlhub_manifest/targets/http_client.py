@@ -23,6 +23,7 @@ from dlhub_manifest.registry.contracts import PublicationRequest, SearchResults,
 
 Progress = Callable[[int], object]
 CHUNK = 1 << 20  # 1 MiB reads: few syscalls and Python iterations per GiB on loopback
+COMPLETE_TIMEOUT = 1800.0  # seconds: the registry may read a large blob back from its store to verify it
 
 
 class RegistryAPIError(globus_sdk.GlobusAPIError):
@@ -132,8 +133,10 @@ class RegistryClient(globus_sdk.BaseClient):
         return self._json(self.post(f"uploads/{sha256}", data={"size": size}))
 
     def complete_upload(self, sha256: str, receipt: dict[str, Any]) -> dict[str, Any]:
-        """`POST /uploads/{sha256}/complete`: the registry verifies what its store received."""
-        return self._json(self.post(f"uploads/{sha256}/complete", data=receipt))
+        """`POST /uploads/{sha256}/complete`: the registry verifies what its store received (which may mean
+        reading it back: a long wait for a large blob; a retry after a lost answer finds it stored)."""
+        with self.transport.tune(http_timeout=max(COMPLETE_TIMEOUT, self.transport.http_timeout or 0)):
+            return self._json(self.post(f"uploads/{sha256}/complete", data=receipt))
 
     def put_blob_range(self, path: Path, sha256: str, start: int, size: int, progress: Progress | None) -> None:
         """`PUT /blobs/{sha256}` with the bytes of `path` from `start`; no transport retries (not replayable)."""

@@ -107,3 +107,31 @@ def test_a_short_single_put_is_refused(server: Server, s3: S3) -> None:
                             "upload": plan["upload"]}, headers=server.headers(), timeout=30)
     assert refused.status_code == 422 and "not the announced" in refused.json()["message"]
     assert s3.objects() == []
+
+
+def test_a_part_cut_off_on_the_way_to_the_store_is_sent_again(s3: S3, tmp_path: Path) -> None:
+    from dlhub_manifest.credentials.login import Credentials, bearer_authorizer
+    from dlhub_manifest.credentials.userconfig import TargetConfig
+    from dlhub_manifest.targets.http import HttpTarget
+
+    uploads = f"/{s3.bucket}/registry/uploads/"
+    proxy = FaultProxy(s3.endpoint, plan=[("PUT", uploads, "drop:100000")])  # the store, as the server sees it
+    (tmp_path / "srv").mkdir()
+    data = os.urandom(BIG)
+    (tmp_path / "blob.bin").write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    progress: list[int] = []
+    try:
+        with running_server(tmp_path / "srv", "--blob-store", s3.url(), "--s3-endpoint-url", proxy.url,
+                            "--multipart-threshold", "1M", "--no-worker") as srv:
+            target = HttpTarget(TargetConfig(srv.url), credentials=Credentials(bearer_authorizer(TOKENS["alice"]),
+                                "test token"), sleep=lambda _s: None)
+            target.upload_blob(tmp_path / "blob.bin", digest, BIG, progress.append)
+            target.close()
+    finally:
+        proxy.close()
+    puts = proxy.requests_to("PUT", uploads)
+    assert [p.action for p in puts].count("drop:100000") == 1 and len(puts) == 3  # 2 parts, one sent twice
+    assert all("authorization" not in p.headers for p in puts)  # presigned: no registry token to the store
+    assert sum(progress) == BIG  # the resent part is not counted twice
+    assert s3.read(f"registry/blobs/{digest}") == data
