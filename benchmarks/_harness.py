@@ -55,6 +55,19 @@ def machine() -> dict[str, str]:
     }
 
 
+def random_file(path: Path, size: int) -> str:
+    """Write `size` random bytes (nothing compresses or deduplicates them) to `path`; returns their sha256."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("wb") as fh:
+        for _ in range(0, size, 16 * MiB):
+            chunk = os.urandom(min(16 * MiB, size))
+            digest.update(chunk)
+            fh.write(chunk)
+    return digest.hexdigest()
+
+
 # --- timing --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

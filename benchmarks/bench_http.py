@@ -9,8 +9,6 @@ servables in the registry (written straight into its SQLite store, as the worker
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 import socket
 import subprocess
 import sys
@@ -19,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from _harness import Context, MiB, Result, percentile, time_calls
+from _harness import Context, MiB, Result, percentile, random_file, time_calls
 
 TOKEN = "bench-token-0123456789abcdef"
 UPLOAD_TARGET = 0.7
@@ -52,16 +50,6 @@ def _server(workdir: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def _blob(path: Path, size: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("wb") as fh:
-        for _ in range(0, size, 16 * MiB):
-            chunk = os.urandom(min(16 * MiB, size))
-            digest.update(chunk)
-            fh.write(chunk)
-    return digest.hexdigest()
-
-
 def _upload_results(ctx: Context, url: str) -> list[Result]:
     import requests
 
@@ -71,7 +59,7 @@ def _upload_results(ctx: Context, url: str) -> list[Result]:
 
     size = ctx.pick(1024, 64) * MiB
     path = ctx.workdir / "blob.bin"
-    sha = _blob(path, size)
+    sha = random_file(path, size)
     stored = ctx.workdir / "registry" / "blobs" / sha[:2] / sha
     target = HttpTarget(TargetConfig(url), credentials=Credentials(bearer_authorizer(TOKEN), "bench"))
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/octet-stream"}

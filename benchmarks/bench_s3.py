@@ -11,7 +11,6 @@ between runs.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import socket
 import subprocess
@@ -21,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _harness import Context, MiB, Result
+from _harness import Context, MiB, Result, random_file
 
 TOKEN = "bench-token-0123456789abcdef"
 BUCKET = "bench-blobs"
@@ -79,16 +78,6 @@ def _client(endpoint: str) -> Any:
                         aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
 
 
-def _blob(path: Path, size: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("wb") as fh:
-        for _ in range(0, size, 16 * MiB):
-            chunk = os.urandom(min(16 * MiB, size))
-            digest.update(chunk)
-            fh.write(chunk)
-    return digest.hexdigest()
-
-
 def run(ctx: Context) -> list[Result]:
     from dlhub_manifest.credentials.login import bearer_authorizer
     from dlhub_manifest.targets.http_client import RegistryClient
@@ -96,7 +85,7 @@ def run(ctx: Context) -> list[Result]:
 
     size = ctx.pick(1024, 64) * MiB
     path = ctx.workdir / "blob.bin"
-    sha = _blob(path, size)
+    sha = random_file(path, size)
     with _services(ctx.workdir) as (endpoint, url, _env):
         s3 = _client(endpoint)
         registry = RegistryClient(url, authorizer=bearer_authorizer(TOKEN), timeout=600)

@@ -7,6 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dlhub_manifest.registry.worker import run_worker
+from dlhub_manifest.targets.local import LocalTarget
+
 MANIFEST = """\
 manifest_version: 1
 name: {name}
@@ -68,3 +71,12 @@ def wait_for(predicate: Any, timeout: float = 30.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.05)
+
+
+class InProcessTarget(LocalTarget):
+    """The local target with the worker run in this process right after submitting (no subprocess)."""
+
+    def publish(self, request: dict[str, Any]) -> str:
+        task_id = self.service.publish(self.identity, request)
+        run_worker(self.root, idle=0)
+        return task_id

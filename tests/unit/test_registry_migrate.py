@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from publish_support import make_project
+from publish_support import InProcessTarget, make_project
 from services.s3 import S3
 
 from dlhub_manifest.publish.files import prepare_files, submit
@@ -20,17 +20,8 @@ from dlhub_manifest.registry.check import check_registry
 from dlhub_manifest.registry.migrate import Location, migrate
 from dlhub_manifest.registry.s3blobs import S3BlobStore
 from dlhub_manifest.registry.service import Identity, RegistryService
-from dlhub_manifest.registry.worker import run_worker
-from dlhub_manifest.targets.local import LocalTarget
 
 ALICE = Identity("local:alice", "alice")
-
-
-class InProcessTarget(LocalTarget):
-    def publish(self, request: dict[str, Any]) -> str:
-        task_id = self.service.publish(self.identity, request)
-        run_worker(self.root, idle=0)
-        return task_id
 
 
 @pytest.fixture
