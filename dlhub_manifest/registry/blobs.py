@@ -49,6 +49,9 @@ class FolderBlobStore:
     def location(self) -> str:
         return str(self.root)
 
+    def ensure_reachable(self) -> None:
+        """Nothing to check: the folder is created with the first blob."""
+
     def path(self, sha256: str) -> Path:
         """Where the blob `sha256` lives (whether or not it exists)."""
         check_digest(sha256)

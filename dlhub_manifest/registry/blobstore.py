@@ -89,6 +89,9 @@ class BlobStore(Protocol):
     def location(self) -> str:
         """Where the blobs are, for messages (`/srv/registry/blobs`, `s3://bucket/prefix/`)."""
 
+    def ensure_reachable(self) -> None:
+        """Raise RegistryError, saying what to check, when the store cannot be used (`serve` asks at start)."""
+
     def size(self, sha256: str) -> int | None:
         """The stored size of blob `sha256`, or None when it is not stored."""
 

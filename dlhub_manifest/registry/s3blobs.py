@@ -76,6 +76,11 @@ class S3BlobStore:
             return session.client("s3", endpoint_url=self.endpoint_url, config=config,
                                   region_name=session.region_name or DEFAULT_REGION)
 
+    def ensure_reachable(self) -> None:
+        """The bucket exists and these credentials may use it."""
+        with self.calling("reach"):
+            self.client.head_bucket(Bucket=self.bucket)
+
     def key(self, sha256: str) -> str:
         return f"{self.prefix}blobs/{check_digest(sha256)}"
 

@@ -87,6 +87,7 @@ def run(settings: Settings, host: str, port: int, *, worker: bool = True, log_le
     settings.root.mkdir(parents=True, exist_ok=True)
     if settings.database is not None:
         verify_records(settings.root, settings.database)  # refuse a wrong URL or schema before serving
+    open_blob_store(settings.root, settings.blob_store).ensure_reachable()  # a wrong bucket stops serve now
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=log_level, server_header=False,
                             timeout_graceful_shutdown=5)
     workers = _workers(settings) if worker else contextlib.nullcontext()

@@ -135,3 +135,13 @@ def test_a_part_cut_off_on_the_way_to_the_store_is_sent_again(s3: S3, tmp_path: 
     assert all("authorization" not in p.headers for p in puts)  # presigned: no registry token to the store
     assert sum(progress) == BIG  # the resent part is not counted twice
     assert s3.read(f"registry/blobs/{digest}") == data
+
+
+def test_serve_refuses_to_start_on_a_bucket_it_cannot_use(s3: S3, tmp_path: Path) -> None:
+    (tmp_path / "tokens.yaml").write_text(f"{TOKENS['alice']}: {{username: alice}}\n")
+    proc = subprocess.run([sys.executable, "-m", "dlhub_manifest", "serve", "--registry", str(tmp_path / "reg"),
+                           "--tokens", str(tmp_path / "tokens.yaml"), "--port", "0", "--blob-store",
+                           "s3://no-such-bucket-here/x"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "s3://no-such-bucket-here/x/" in proc.stderr and "refused to reach" in proc.stderr
+    assert "Traceback" not in proc.stderr
