@@ -145,3 +145,15 @@ def test_serve_refuses_to_start_on_a_bucket_it_cannot_use(s3: S3, tmp_path: Path
     assert proc.returncode == 1
     assert "s3://no-such-bucket-here/x/" in proc.stderr and "refused to reach" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_client_that_streams_through_the_server_still_lands_in_the_store(server: Server, s3: S3) -> None:
+    data = b"an older client sends PUT /blobs" * 1000
+    digest = hashlib.sha256(data).hexdigest()
+    assert requests.get(f"{server.url}/uploads", headers=server.headers(), timeout=30).json() == {"direct": True}
+    r = requests.put(f"{server.url}/blobs/{digest}", data=data, headers=server.headers(), timeout=30)
+    assert r.status_code == 201, r.text
+    assert s3.read(f"registry/blobs/{digest}") == data
+    assert list((server.root / "uploads").iterdir()) == []  # the local part file went to the store
+    head = requests.head(f"{server.url}/blobs/{digest}", headers=server.headers(), timeout=30)
+    assert head.headers["content-length"] == str(len(data))
