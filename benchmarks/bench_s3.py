@@ -35,11 +35,13 @@ def _port() -> int:
 
 
 @contextlib.contextmanager
-def _process(argv: list[str], probe: str, env: dict[str, str]) -> Iterator[None]:
-    """A child process serving HTTP (up once `probe` answers), until the block ends."""
+def _process(argv: list[str], probe: str, env: dict[str, str], log: Path) -> Iterator[None]:
+    """A child process serving HTTP (up once `probe` answers), until the block ends; on failure, the tail of
+    its log joins the error."""
     import requests
 
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         for _ in range(600):
             with contextlib.suppress(requests.ConnectionError):
@@ -47,6 +49,9 @@ def _process(argv: list[str], probe: str, env: dict[str, str]) -> Iterator[None]
                 break
             time.sleep(0.05)
         yield
+    except Exception as e:
+        tail = log.read_bytes()[-3000:].decode("utf-8", "replace")
+        raise RuntimeError(f"{e}\n--- {log.name}:\n{tail}") from e
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -59,7 +64,7 @@ def _services(workdir: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     s3_port, port = _port(), _port()
     moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)]
     endpoint, url = f"http://127.0.0.1:{s3_port}", f"http://127.0.0.1:{port}"
-    with _process(moto, endpoint, env):
+    with _process(moto, endpoint, env, workdir / "moto.log"):
         env["AWS_ENDPOINT_URL"] = endpoint
         tokens = workdir / "tokens.yaml"
         tokens.write_text(f"{TOKEN}: {{username: bench}}\n")
@@ -67,7 +72,7 @@ def _services(workdir: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
                  "--port", str(port), "--tokens", str(tokens), "--no-worker", "--max-blob-size", "4G",
                  "--blob-store", f"s3://{BUCKET}/registry"]
         _client(endpoint).create_bucket(Bucket=BUCKET)
-        with _process(serve, f"{url}/healthz", env):
+        with _process(serve, f"{url}/healthz", env, workdir / "serve.log"):
             yield endpoint, url, env
 
 

@@ -33,6 +33,7 @@ PART_SIZE = 16 << 20  # bytes per part of a server-side multipart upload
 MAX_PARTS = 10_000  # S3's limit: larger blobs get larger parts
 CONCURRENCY = 8  # parts in flight at once (and HEADs when asking which blobs are missing)
 DEFAULT_REGION = "us-east-1"  # S3-compatible stores ignore it; boto3 needs one to sign
+READ_TIMEOUT = 600  # seconds: completing or copying a multi-GiB object can keep a store silent for minutes
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -70,6 +71,7 @@ class S3BlobStore:
 
         session = boto3.session.Session()
         config = Config(signature_version="s3v4", max_pool_connections=4 * CONCURRENCY, retries={"mode": "standard"},
+                        read_timeout=READ_TIMEOUT,
                         s3={"addressing_style": "path"} if self.endpoint_url else None,
                         request_checksum_calculation="when_required", response_checksum_validation="when_required")
         with self.calling("connect to"):

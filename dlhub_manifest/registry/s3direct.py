@@ -29,7 +29,8 @@ CLIENT_PART_SIZE = 32 << 20
 MIN_PART = 5 << 20  # S3 refuses smaller parts (except the last)
 URL_SECONDS = 6 * 3600  # presigned URLs stay valid this long (a slow link may need hours for a big file)
 STAGING_SECONDS = URL_SECONDS + 3600  # staged uploads older than this are abandoned (`clean_tmp`)
-COPY_PART = 512 << 20  # server-side copy: parts of this size above it (CopyObject stops at 5 GiB)
+COPY_LIMIT = 5 << 30  # one CopyObject up to S3's limit for it; larger blobs are copied in parts
+COPY_PART = 512 << 20
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -118,10 +119,10 @@ class S3DirectUploads:
         return digest.hexdigest()
 
     def _copy(self, source: str, target: str) -> None:
-        """A copy inside the store (no bytes through this process); in parts above COPY_PART."""
+        """A copy inside the store (no bytes through this process); in parts above COPY_LIMIT."""
         from boto3.s3.transfer import TransferConfig
 
-        config = TransferConfig(multipart_threshold=COPY_PART, multipart_chunksize=COPY_PART, max_concurrency=8)
+        config = TransferConfig(multipart_threshold=COPY_LIMIT, multipart_chunksize=COPY_PART, max_concurrency=8)
         self.store.client.copy({"Bucket": self.store.bucket, "Key": source}, self.store.bucket, target,
                                Config=config)
 
