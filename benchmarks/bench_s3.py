@@ -43,15 +43,16 @@ def _process(argv: list[str], probe: str, env: dict[str, str], log: Path) -> Ite
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        for _ in range(600):
-            with contextlib.suppress(requests.ConnectionError):
-                requests.get(probe, timeout=1)
+        for _ in range(1200):  # a loaded machine may take a minute to start them
+            with contextlib.suppress(requests.RequestException):
+                requests.get(probe, timeout=5)
                 break
             time.sleep(0.05)
-        yield
-    except Exception as e:
-        tail = log.read_bytes()[-3000:].decode("utf-8", "replace")
-        raise RuntimeError(f"{e}\n--- {log.name}:\n{tail}") from e
+        try:
+            yield
+        except Exception as e:
+            tail = log.read_bytes()[-3000:].decode("utf-8", "replace")
+            raise RuntimeError(f"{e}\n--- {log.name}:\n{tail}") from e
     finally:
         proc.terminate()
         proc.wait(timeout=60)

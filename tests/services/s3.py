@@ -64,8 +64,8 @@ def moto_server(log: Path) -> Iterator[str]:
         while True:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"moto server did not start:\n{log.read_text()}")
-            with contextlib.suppress(requests.ConnectionError):
-                requests.get(endpoint + "/moto-api/", timeout=1)
+            with contextlib.suppress(requests.RequestException):  # refused, or too busy to answer yet
+                requests.get(endpoint + "/", timeout=5)
                 break
             time.sleep(0.1)
         yield endpoint
