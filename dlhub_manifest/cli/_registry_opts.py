@@ -23,6 +23,10 @@ database_option = click.option(
     "--database", envvar="DLHUB_MANIFEST_DATABASE", metavar="URL",
     help="postgresql://USER@HOST:PORT/DB holding the registry's records (default: $DLHUB_MANIFEST_DATABASE, "
     "else the registry folder's SQLite file). The password comes from $PGPASSWORD or ~/.pgpass.")
+blob_store_option = click.option("--blob-store", metavar="s3://BUCKET/PREFIX",
+                                 help="Where the registry's blobs are, when not in its folder.")
+endpoint_option = click.option("--s3-endpoint-url", metavar="URL",
+                               help="The S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS).")
 
 
 def target_options(fn: F) -> F:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import click
 
-from dlhub_manifest.cli._registry_opts import database_option, echo_json, format_option, registry_option
-
-blob_store_option = click.option("--blob-store", metavar="s3://BUCKET/PREFIX",
-                                 help="Where the registry's blobs are, when not in its folder.")
-endpoint_option = click.option("--s3-endpoint-url", metavar="URL",
-                               help="The S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS).")
+from dlhub_manifest.cli._registry_opts import (
+    blob_store_option,
+    database_option,
+    echo_json,
+    endpoint_option,
+    format_option,
+    registry_option,
+)
 
 
 @click.group("registry")
