@@ -77,7 +77,18 @@ def migrate(source: Location, target: Location, progress: Progress | None = None
     if Path(source.catalog).absolute() == Path(target.catalog).absolute() and source.blobs == target.blobs:
         raise UsageError("the source and the destination are the same registry")
     rows, blobs = open_catalog(source, create=False)
-    into_rows, into_blobs = open_catalog(target, create=True)
+    try:
+        into_rows, into_blobs = open_catalog(target, create=True)
+        try:
+            return _migrate(rows, blobs, into_rows, into_blobs, progress)
+        finally:
+            into_rows.close()
+    finally:
+        rows.close()
+
+
+def _migrate(rows: CatalogRows, blobs: BlobStore, into_rows: CatalogRows, into_blobs: BlobStore,
+             progress: Progress | None) -> MigrationReport:
     report = MigrationReport()
     failed = _copy_blobs(blobs, into_blobs, report, progress)
     lacking = into_blobs.missing(rows.referenced_blobs()) - failed

@@ -54,6 +54,9 @@ class CatalogRows(Protocol):
     def add_tasks(self, tasks: list[dict[str, Any]]) -> int:
         """Write the tasks it lacks; returns how many were added."""
 
+    def close(self) -> None:
+        """Close the database connection."""
+
 
 class SqliteRows:
     """`CatalogRows` over the embedded SQLite store of a registry folder."""
@@ -63,6 +66,9 @@ class SqliteRows:
 
     def describe(self) -> str:
         return str(self.store.path)
+
+    def close(self) -> None:
+        self.store.close()
 
     def servables(self) -> Iterator[ServableRows]:
         with self.store.snapshot() as conn:
