@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from dlhub_manifest.errors import NotFoundError, UsageError
-from dlhub_manifest.registry.blobstore import DigestMismatch, DirectUploads
+from dlhub_manifest.errors import DigestMismatch, NotFoundError, UsageError
+from dlhub_manifest.registry.blobstore import DirectUploads
 from dlhub_manifest.registry.hashcopy import copy_hashing
 from dlhub_manifest.util.fsutil import fsync_dir
 
@@ -99,7 +99,7 @@ class FolderBlobStore:
     def put(self, stream: BinaryIO, sha256: str, size: int, progress: Progress | None = None) -> bool:
         """Store `size` bytes read from `stream` as blob `sha256`; False when it was already stored.
 
-        The bytes are verified while they are written; a mismatch stores nothing and raises RegistryError.
+        The bytes are verified while they are written; a mismatch stores nothing and raises DigestMismatch.
         """
         if self.path(sha256).exists():
             return False

@@ -16,11 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from dlhub_manifest.errors import DigestMismatch, UsageError
+from dlhub_manifest.errors import UsageError
 
 Progress = Callable[[int], object]
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
-__all__ = ["DigestMismatch"]  # raised by every store's verification (defined with the error table)
 _S3_URL = re.compile(r"^s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(.*))?$")
 
 
@@ -90,7 +89,7 @@ class BlobStore(Protocol):
         """Where the blobs are, for messages (`/srv/registry/blobs`, `s3://bucket/prefix/`)."""
 
     def ensure_reachable(self) -> None:
-        """Raise RegistryError, saying what to check, when the store cannot be used (`serve` asks at start)."""
+        """Raise StorageError, saying what to check, when the store cannot be used (`serve` asks at start)."""
 
     def size(self, sha256: str) -> int | None:
         """The stored size of blob `sha256`, or None when it is not stored."""

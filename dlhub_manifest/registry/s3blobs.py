@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from dlhub_manifest.errors import NotFoundError, RegistryError
+from dlhub_manifest.errors import NotFoundError, StorageError
 from dlhub_manifest.registry.blobs import CHUNK, check_digest, check_received
 from dlhub_manifest.registry.blobstore import Progress
 
@@ -88,18 +88,19 @@ class S3BlobStore:
 
     @contextlib.contextmanager
     def calling(self, what: str) -> Iterator[None]:
-        """botocore errors → RegistryError naming the store and what to check (never the credentials)."""
+        """botocore errors → StorageError (the registry's storage failed, HTTP 500) naming the store and what to
+        check (never the credentials)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             yield
         except ClientError as e:
             error = e.response.get("Error", {})
-            raise RegistryError(f"the blob store {self.location} refused to {what}: {error.get('Code')} "
+            raise StorageError(f"the blob store {self.location} refused to {what}: {error.get('Code')} "
                                 f"{error.get('Message', '')}".rstrip() + "; check the bucket and the AWS "
                                 "credentials") from e
         except BotoCoreError as e:
-            raise RegistryError(f"cannot {what} the blob store {self.location}: {e}; check --s3-endpoint-url "
+            raise StorageError(f"cannot {what} the blob store {self.location}: {e}; check --s3-endpoint-url "
                                 "(or AWS_ENDPOINT_URL) and the AWS credentials") from e
 
     def head(self, key: str, *, checksum: bool = False) -> dict[str, Any] | None:

@@ -16,9 +16,9 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from dlhub_manifest.errors import UsageError
+from dlhub_manifest.errors import DigestMismatch, UsageError
 from dlhub_manifest.registry.blobs import CHUNK, check_digest
-from dlhub_manifest.registry.blobstore import DigestMismatch, UploadPlan, UploadReceipt
+from dlhub_manifest.registry.blobstore import UploadPlan, UploadReceipt
 from dlhub_manifest.registry.s3blobs import b64_digest, part_size_for
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ URL_SECONDS = 6 * 3600  # presigned URLs stay valid this long (a slow link may n
 STAGING_SECONDS = URL_SECONDS + 3600  # staged uploads older than this are abandoned (`clean_tmp`)
 COPY_LIMIT = 5 << 30  # one CopyObject up to S3's limit for it; larger blobs are copied in parts
 COPY_PART = 512 << 20
+CLIENT_FAULTS = {"InvalidPart", "InvalidPartOrder", "NoSuchUpload", "EntityTooSmall"}  # the client's doing
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -89,8 +90,17 @@ class S3DirectUploads:
         if not numbers or numbers != list(range(1, len(numbers) + 1)):
             raise UsageError("send the ETag of every part, numbered from 1 without gaps")
         parts = [{"PartNumber": n, "ETag": receipt.etags[n]} for n in numbers]
-        self.store.client.complete_multipart_upload(Bucket=self.store.bucket, Key=key, UploadId=receipt.upload_id,
-                                                    MultipartUpload={"Parts": parts})
+        from botocore.exceptions import ClientError
+
+        try:
+            self.store.client.complete_multipart_upload(Bucket=self.store.bucket, Key=key,
+                                                        UploadId=receipt.upload_id, MultipartUpload={"Parts": parts})
+        except ClientError as e:
+            code = e.response.get("Error", {}).get("Code")
+            if code not in CLIENT_FAULTS:
+                raise
+            raise UsageError(f"the object store refused the parts sent ({code}): send every part of the plan, "
+                             "each with the ETag the store answered, or publish again") from e
 
     def _verify(self, key: str, sha256: str, size: int) -> None:
         """The staged object must be `size` bytes hashing to `sha256`: by the store's checksum, else read back."""

@@ -12,11 +12,10 @@ import pytest
 import requests
 from services.s3 import S3
 
-from dlhub_manifest.errors import NotFoundError, UsageError
+from dlhub_manifest.errors import DigestMismatch, NotFoundError, UsageError
 from dlhub_manifest.registry import s3blobs
 from dlhub_manifest.registry.blobstore import (
     BlobStoreConfig,
-    DigestMismatch,
     UploadReceipt,
     open_blob_store,
     parse_s3_url,
@@ -186,3 +185,15 @@ def test_clean_tmp_drops_abandoned_uploads(s3: S3, tmp_path: Path) -> None:
     assert any(staged.upload in s for s in blobs.strays())
     assert blobs.clean_tmp(older_than=-60) >= 1
     assert blobs.strays() == []
+
+
+def test_parts_with_wrong_etags_are_the_clients_fault(s3: S3, tmp_path: Path) -> None:
+    data = os.urandom(5 * (1 << 20) + 3)
+    blobs = store(s3, tmp_path, threshold=5 << 20)
+    plan = direct(blobs).begin_upload(sha(data), len(data))
+    chunks = [data[i:i + plan.part_size] for i in range(0, len(data), plan.part_size)]
+    put_plan(plan.urls, chunks, plan.headers)
+    wrong = {1: '"0123456789abcdef0123456789abcdef"', 2: '"fedcba9876543210fedcba9876543210"'}
+    with pytest.raises(UsageError, match="refused the parts sent"):
+        direct(blobs).complete_upload(sha(data), len(data), UploadReceipt(plan.upload, plan.upload_id, wrong))
+    assert s3.objects() == [] and s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", []) == []
