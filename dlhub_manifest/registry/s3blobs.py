@@ -268,18 +268,18 @@ class S3BlobStore:
     def clean_tmp(self, older_than: float | None = None) -> int:
         """Drop staged uploads and abort multipart uploads begun more than `older_than` seconds ago (default:
         once their presigned URLs have expired, so no client is still sending)."""
-        from dlhub_manifest.registry.s3direct import STAGING_SECONDS
+        from dlhub_manifest.registry.s3direct import STAGING_SECONDS, staged_at
 
         older_than = STAGING_SECONDS if older_than is None else older_than
         cutoff = time.time() - older_than
         removed = 0
         with self.calling("clean up"):
             for obj in self.list_keys("uploads/"):
-                if obj["LastModified"].timestamp() < cutoff:
+                if (staged_at(obj["Key"]) or obj["LastModified"].timestamp()) < cutoff:
                     self.client.delete_object(Bucket=self.bucket, Key=obj["Key"])
                     removed += 1
             for upload in self._multiparts():
-                if upload["Initiated"].timestamp() < cutoff:
+                if (staged_at(upload["Key"]) or upload["Initiated"].timestamp()) < cutoff:
                     self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
                                                        UploadId=upload["UploadId"])
                     removed += 1

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import re
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 from dlhub_manifest.errors import DigestMismatch, UsageError
@@ -35,6 +36,13 @@ CLIENT_FAULTS = {"InvalidPart", "InvalidPartOrder", "NoSuchUpload", "EntityTooSm
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
+def staged_at(key: str) -> float | None:
+    """When the staged upload `key` began, from its token (None: not a staging key); the token, not the store's
+    own dates, decides when an upload is abandoned (some stores date every multipart upload wrongly)."""
+    token = key.rsplit("/", 1)[-1]
+    return float(int(token[:8], 16)) if "/uploads/" in f"/{key}" and _TOKEN.match(token) else None
+
+
 class S3DirectUploads:
     """Presigned uploads into the staging area of an `S3BlobStore`, verified on completion."""
 
@@ -48,7 +56,7 @@ class S3DirectUploads:
         return f"{self.store.prefix}uploads/{check_digest(sha256)}/{token}"
 
     def begin_upload(self, sha256: str, size: int) -> UploadPlan:
-        token = secrets.token_hex(16)
+        token = f"{int(time.time()):08x}{secrets.token_hex(12)}"  # when it began, then 96 random bits
         key = self.staging_key(sha256, token)
         with self.store.calling("start an upload to"):
             if size < self.threshold:
