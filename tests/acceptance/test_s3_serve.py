@@ -69,6 +69,9 @@ def test_publish_sends_blob_bytes_to_the_object_store_not_the_server(server: Ser
     assert s3.objects("registry/uploads/") == []  # staged uploads were filed and removed
     assert not (server.root / "blobs").exists()
     shown = json.loads(cli(tmp_path, "show", "alice/iris-on-s3", "--target", server.url, "--format", "json"))
+    weights = hashlib.sha256(files["weights.bin"]).hexdigest()
+    fetched = requests.get(f"{server.url}/blobs/{weights}", headers=server.headers(), timeout=60)
+    assert (fetched.status_code, fetched.content) == (200, files["weights.bin"])  # read back from the store
     listed = {f["path"]: f["size"] for f in shown["files"]}
     assert listed == {**{k: len(v) for k, v in files.items()}, "dlhub.yaml": (folder / "dlhub.yaml").stat().st_size}
 
