@@ -105,11 +105,12 @@ def path_command(registry: Path | None) -> int:
 
 
 @registry_command.command("migrate")
-@click.option("--from", "source", required=True, metavar="DIR", help="The registry folder to copy from.")
+@click.option("--from", "source", required=True, metavar="DIR|URL",
+              help="The registry to copy from: its folder, or its postgresql://USER@HOST:PORT/DB.")
 @click.option("--from-blob-store", metavar="s3://BUCKET/PREFIX", help="Where the source's blobs are, when not in "
               "its folder.")
-@click.option("--to", "target", required=True, metavar="DIR", help="The registry folder to copy into (created if "
-              "missing).")
+@click.option("--to", "target", required=True, metavar="DIR|URL", help="The registry to copy into: a folder "
+              "(created if missing), or a postgresql:// database set up by `registry upgrade` (needs --blob-store).")
 @blob_store_option
 @endpoint_option
 @format_option

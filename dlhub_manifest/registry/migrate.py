@@ -18,6 +18,7 @@ from typing import Any
 
 from dlhub_manifest.errors import DLHubManifestError, NotFoundError, UsageError
 from dlhub_manifest.registry.blobstore import BlobStore, BlobStoreConfig, open_blob_store
+from dlhub_manifest.registry.records import is_postgres, open_records
 from dlhub_manifest.registry.rows import CatalogRows, SqliteRows
 from dlhub_manifest.registry.store import Store
 
@@ -60,11 +61,22 @@ class MigrationReport:
 
 
 def open_catalog(location: Location, *, create: bool) -> tuple[CatalogRows, BlobStore]:
-    """The catalog rows and blob store of `location` (a registry folder; database URLs need their store)."""
+    """The catalog rows and blob store of `location`: a registry folder, or a PostgreSQL database (whose blobs
+    must be named by `--blob-store`: there is no folder to keep them in)."""
+    if is_postgres(location.catalog):
+        if location.blobs.url is None:
+            raise UsageError("a registry in PostgreSQL keeps its blobs in object storage: add --blob-store "
+                             "s3://BUCKET/PREFIX (or --from-blob-store for the source)")
+        from dlhub_manifest.registry.pg.records import PgRecords
+        from dlhub_manifest.registry.pg.rows import PgRows
+
+        records = open_records(Path.cwd(), location.catalog)
+        records.verify()  # the schema must be current: `registry upgrade` first
+        assert isinstance(records, PgRecords)
+        return PgRows(records), open_blob_store(Path.cwd(), location.blobs)
     if "://" in location.catalog:
-        scheme = location.catalog.split("://", 1)[0]
-        raise UsageError(f"{scheme}:// catalogs are not supported by this build of dlhub-manifest; give a registry "
-                         "folder")
+        raise UsageError(f"{location.catalog.split('://')[0]}:// is not a registry: give a registry folder or a "
+                         "postgresql://USER@HOST:PORT/DB URL")
     root = Path(location.catalog).absolute()
     store = Store(root)
     if not create and not store.exists():
@@ -74,7 +86,7 @@ def open_catalog(location: Location, *, create: bool) -> tuple[CatalogRows, Blob
 
 def migrate(source: Location, target: Location, progress: Progress | None = None) -> MigrationReport:
     """Copy everything in `source` that `target` does not hold yet; `progress(n)` gets blob bytes copied."""
-    if Path(source.catalog).absolute() == Path(target.catalog).absolute() and source.blobs == target.blobs:
+    if _same(source.catalog, target.catalog) and source.blobs == target.blobs:
         raise UsageError("the source and the destination are the same registry")
     rows, blobs = open_catalog(source, create=False)
     try:
@@ -103,6 +115,11 @@ def _migrate(rows: CatalogRows, blobs: BlobStore, into_rows: CatalogRows, into_b
         report.servables += 1
         report.versions_added += into_rows.add_servable(servable)
     return report
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether two catalog locations name the same registry (folders compared as absolute paths)."""
+    return a == b if "://" in a or "://" in b else Path(a).absolute() == Path(b).absolute()
 
 
 def _copy_blobs(source: BlobStore, target: BlobStore, report: MigrationReport,

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from dlhub_manifest.errors import ConflictError
 from dlhub_manifest.registry import store as q
+from dlhub_manifest.registry.records import Tx
 from dlhub_manifest.registry.store import Store
 
 TASK_COLUMNS = ("id", "identity", "owner", "kind", "status", "request", "messages", "result", "servable", "attempts",
@@ -86,7 +87,9 @@ class SqliteRows:
             return q.referenced_blobs(conn)
 
     def add_servable(self, servable: ServableRows) -> int:
-        return self.store.write(lambda conn: _add_servable(conn, servable))
+        from dlhub_manifest.registry.sqlite_records import SqliteRecords
+
+        return SqliteRecords(self.store.root, self.store).write(lambda tx: add_versions(tx, servable))
 
     def add_tasks(self, tasks: list[dict[str, Any]]) -> int:
         def write(conn: sqlite3.Connection) -> int:
@@ -106,16 +109,19 @@ def _versions(conn: sqlite3.Connection, servable_id: int) -> list[dict[str, Any]
     return sorted(out, key=lambda v: v["created_at"])
 
 
-def _add_servable(conn: sqlite3.Connection, servable: ServableRows) -> int:
-    row = q.ensure_servable(conn, servable.owner, servable.name, servable.uuid, servable.created_at)
+def add_versions(tx: Tx, servable: ServableRows) -> int:
+    """Write the servable and the versions `tx`'s records lack (inside the caller's transaction); returns how many
+    were added. Works on any `Records` transaction (SQLite or PostgreSQL)."""
+    row = tx.ensure_servable(servable.owner, servable.name, servable.uuid, servable.created_at)
+    held = {v["version"]: v for v in tx.version_rows(row["id"])}
     added = 0
     for version in servable.versions:
-        held = q.version_row(conn, row["id"], version["version"])
-        if held is None:
+        mine = held.get(version["version"])
+        if mine is None:
             fields = {c: version[c] for c in VERSION_COLUMNS}
-            q.insert_version(conn, {**fields, "servable_id": row["id"]}, version["files"])
+            tx.insert_version({**fields, "servable_id": row["id"]}, version["files"])
             added += 1
-        elif held["content_digest"] != version["content_digest"]:
+        elif mine["content_digest"] != version["content_digest"]:
             raise ConflictError(f"{servable.owner}/{servable.name}@{version['version']} already exists in the "
                                 "destination with other content; migrate into an empty registry")
     return added

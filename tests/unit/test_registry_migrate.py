@@ -13,6 +13,7 @@ import pytest
 from publish_support import InProcessTarget, make_project
 from services.s3 import S3
 
+from dlhub_manifest.errors import UsageError
 from dlhub_manifest.publish.files import prepare_files, submit
 from dlhub_manifest.registry.blobs import FolderBlobStore
 from dlhub_manifest.registry.blobstore import BlobStoreConfig, open_blob_store
@@ -124,3 +125,31 @@ def test_the_cli_reports_and_exits_by_outcome(source: Path, s3: S3, tmp_path: Pa
     assert "3 version(s)" in checked.stdout and checked.stdout.rstrip().endswith("ok")
     missing = run_cli("registry", "migrate", "--from", str(tmp_path / "nothing"), "--to", dest, expect=1)
     assert "no registry at" in missing.stderr
+
+
+def test_a_folder_registry_moves_to_postgresql_and_s3_and_back(source: Path, s3: S3, tmp_path: Path,
+                                                              postgres_url: str) -> None:
+    into_pg = Location(postgres_url, BlobStoreConfig(s3.url("pg")))
+    report = migrate(Location(str(source)), into_pg)
+    assert report.ok, report.errors
+    assert (report.servables, report.versions_added, report.tasks_added) == (2, 3, 3)
+    blobs = open_blob_store(tmp_path, BlobStoreConfig(s3.url("pg")))
+    service = RegistryService(tmp_path / "pg-registry", database=postgres_url, blobs=blobs)
+    assert service.get_servable(ALICE, "alice", "one")["versions"] == ["0.1.0", "0.1.1"]
+    assert [s["servable"] for s in service.search(ALICE, "demo")] == ["alice/one", "alice/two"]
+    service.close()
+    checked = check_registry(tmp_path / "pg-registry", database=postgres_url, blobs=blobs)
+    assert checked.ok and checked.versions == 3
+    again = migrate(Location(str(source)), into_pg)
+    assert (again.blobs_copied, again.versions_added, again.tasks_added) == (0, 0, 0)
+
+    back = migrate(into_pg, Location(str(tmp_path / "back")))
+    assert back.ok and back.versions_added == 3
+    there, here = snapshot(tmp_path / "back"), snapshot(source)
+    assert there["versions"] == here["versions"]
+    assert [(i, s, json.loads(r)) for i, s, r in there["tasks"]] == [(i, s, json.loads(r)) for i, s, r in here["tasks"]]
+
+
+def test_a_postgresql_destination_needs_a_blob_store(source: Path, postgres_url: str) -> None:
+    with pytest.raises(UsageError, match="--blob-store"):
+        migrate(Location(str(source)), Location(postgres_url))
