@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from publish_support import make_project
 from registry_server import TOKENS, FaultProxy, Server, running_server
 from services.s3 import S3
 
@@ -160,3 +161,21 @@ def test_a_client_that_streams_through_the_server_still_lands_in_the_store(serve
     assert list((server.root / "uploads").iterdir()) == []  # the local part file went to the store
     head = requests.head(f"{server.url}/blobs/{digest}", headers=server.headers(), timeout=30)
     assert head.headers["content-length"] == str(len(data))
+
+
+def test_two_replicas_on_one_database_and_bucket_share_the_blobs(s3: S3, tmp_path: Path, postgres_url: str) -> None:
+    """Each replica has a folder of its own; what one receives, the other's workers and readers find in S3."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shared = ("--database", postgres_url, "--blob-store", s3.url(), "--multipart-threshold", "1M")
+    with running_server(tmp_path / "a", *shared) as a, running_server(tmp_path / "b", *shared) as b:
+        for n, (first, second) in enumerate([(a, b), (b, a)]):
+            project = make_project(tmp_path / f"p{n}", name=f"shared-{n}", weights=os.urandom(BIG))
+            done = json.loads(cli(tmp_path, "publish", str(project), "--target", first.url, "--wait",
+                                  "--no-inspect", "--format", "json"))
+            assert done["status"] == "succeeded", done
+            weights = hashlib.sha256((project / "weights.bin").read_bytes()).hexdigest()
+            fetched = requests.get(f"{second.url}/blobs/{weights}", headers=second.headers(), timeout=60)
+            assert fetched.content == (project / "weights.bin").read_bytes()  # served by the other replica
+    assert not (a.root / "blobs").exists() and not (b.root / "blobs").exists()
+    assert len(s3.objects("registry/blobs/")) >= 2 and s3.objects("registry/uploads/") == []
