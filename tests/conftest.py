@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from dlhub_oracle import require_reference
 
 REPO = Path(__file__).resolve().parents[1]
 pytest_plugins = ["services.postgres", "services.s3"]
@@ -17,6 +18,12 @@ BACKENDS = ("sqlite", "postgresql")
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture
+def dlhub_reference() -> Path:
+    """DLHub's reference folder (published schemas, peer examples): skipped with the reason when absent."""
+    return require_reference()
 
 
 @pytest.fixture

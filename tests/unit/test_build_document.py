@@ -34,7 +34,7 @@ def _leaves(value: Any, path: str = "") -> dict[str, Any]:
     return {path: value}
 
 
-def test_sklearn_example_matches_the_dlhub_sdk_peer_document(tmp_path: Path) -> None:
+def test_sklearn_example_matches_the_dlhub_sdk_peer_document(tmp_path: Path, dlhub_reference: Path) -> None:
     target = copy_example("sklearn", tmp_path)
     shutil.copyfile(PEER_EXAMPLES / "sklearn-iris" / "model.pkl", target / "model.pkl")
     ours, theirs = _leaves(build(target)), _leaves(peer_document("sklearn-iris"))
