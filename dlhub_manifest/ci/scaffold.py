@@ -19,6 +19,7 @@ from pathlib import Path
 from dlhub_manifest import __version__
 from dlhub_manifest.errors import DLHubManifestError, UsageError
 from dlhub_manifest.manifest.checks import spdx_problem, split_name
+from dlhub_manifest.util.outputs import check_output_folder
 from dlhub_manifest.util.resources import data_dir
 
 TEMPLATE = "servable"
@@ -123,9 +124,11 @@ def check_spec(spec: ProjectSpec) -> None:
 def create_project(spec: ProjectSpec, destination: Path, *, force: bool = False) -> Path:
     """Generate the project into `destination` (created); with `force`, write into an existing non-empty folder.
 
-    Files of the template replace same-named files in `destination`; other files are left alone.
+    Files of the template replace same-named files in `destination`; other files are left alone. A link, a
+    special file or an unwritable place as `destination` is refused before anything is rendered.
     """
     check_spec(spec)
+    check_output_folder(destination)
     destination = destination.resolve()
     _check_destination(destination, force)
     destination.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import click
 @click.command("build")
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the document (default: dlhub.json next to the manifest).")
+              help="Where to write the document (default: dlhub.json next to the manifest; - for stdout).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: write the file and say where; json: print the document on stdout.")
 @click.option("--no-inspect", is_flag=True,
@@ -24,7 +24,8 @@ def build_command(path: Path, output: Path | None, fmt: str, no_inspect: bool, t
 
     The manifest is validated first (same diagnostics as `validate`); the model is inspected in a
     subprocess unless --no-inspect. The same project always gives a byte-identical dlhub.json.
-    Exit status: 0 built, 1 invalid manifest or failed inspection, 2 usage error.
+    `-o -` prints the document on stdout instead of writing a file.
+    Exit status: 0 built, 1 invalid manifest or failed inspection, 2 usage error (including an unusable -o).
 
     Example: dlhub-manifest build examples/sklearn -o dlhub.json
     """
@@ -32,9 +33,13 @@ def build_command(path: Path, output: Path | None, fmt: str, no_inspect: bool, t
     from dlhub_manifest.manifest.load import resolve_manifest_path
     from dlhub_manifest.manifest.render import render_text
     from dlhub_manifest.util.fsutil import atomic_write_bytes
+    from dlhub_manifest.util.outputs import check_output_file, is_stdout, writing
 
     project = resolve_manifest_path(path).parent.resolve()
-    target = output or (project / "dlhub.json" if fmt == "text" else None)
+    to_stdout = is_stdout(output)
+    target = None if to_stdout else output or (project / "dlhub.json" if fmt == "text" else None)
+    if target is not None:
+        check_output_file(target)
     options = BuildOptions(inspect=not no_inspect, version=servable_version, timeout=timeout,
                            leave_out=_inside(project, target))
     document, report = build_report(path, options)
@@ -44,8 +49,9 @@ def build_command(path: Path, output: Path | None, fmt: str, no_inspect: bool, t
         return 1
     data = dumps(document)
     if target is not None:
-        atomic_write_bytes(target, data)
-    if fmt == "json":
+        with writing(target):
+            atomic_write_bytes(target, data)
+    if fmt == "json" or to_stdout:
         click.echo(data.decode("utf-8"), nl=False)
     else:
         click.echo(f"wrote {target}")

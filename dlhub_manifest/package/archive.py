@@ -19,6 +19,7 @@ from dlhub_manifest.manifest.load import load_file, resolve_manifest_path
 from dlhub_manifest.manifest.paths import PathProblem, resolve_inside
 from dlhub_manifest.package.select import CHUNK, FileEntry, Progress, hash_file, scan, select_files
 from dlhub_manifest.util.fsutil import atomic_writer
+from dlhub_manifest.util.outputs import check_output_file, writing
 
 DOCUMENT_NAME = "dlhub.json"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -120,9 +121,13 @@ def _hash_fd(fd: int) -> tuple[str, int]:
 
 def package(path: str | Path, out: str | Path, *, inspect: bool = True,
             progress: Progress | None = None) -> tuple[str, int]:
-    """Validate and build the manifest at `path`, select and hash its files, and write the servable zip."""
+    """Validate and build the manifest at `path`, select and hash its files, and write the servable zip.
+
+    An unusable `out` (a device, a link, a folder that cannot be written) is refused before any work.
+    """
     from dlhub_manifest.build import build_document, dumps
 
+    check_output_file(out)
     manifest = resolve_manifest_path(path)
     doc, problems = load_file(manifest)
     if doc is None:
@@ -132,7 +137,9 @@ def package(path: str | Path, out: str | Path, *, inspect: bool = True,
     leave_out = [DOCUMENT_NAME, *_inside(project, Path(out))]
     document = build_document(doc, inspect=inspect, leave_out=leave_out)
     rels = select_files(project, doc.data, manifest_name=manifest.name, leave_out=leave_out)
-    return write_zip(project, scan(project, rels), dumps(document), Path(out), progress=progress)
+    entries = scan(project, rels)
+    with writing(out):
+        return write_zip(project, entries, dumps(document), Path(out), progress=progress)
 
 
 def _inside(project: Path, out: Path) -> list[str]:
