@@ -104,10 +104,21 @@ def _get(target: Target, owner: str, name: str, version: str | None) -> Servable
 
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
-    """Field-by-field differences of the content (registry-filled fields and provenance left out)."""
+    """Field-by-field differences of the content (registry-filled fields and provenance left out).
+
+    A list or mapping that was empty on one side and has entries on the other shows as its new or removed
+    entries only, not also as the empty container removed or added.
+    """
     before, after = dict(_flatten(content_view(old), ())), dict(_flatten(content_view(new), ()))
     keys = sorted(before.keys() | after.keys(), key=lambda p: [str(x) for x in p])
-    return [Change(format_path(k), before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+    parents = {k[:i] for k in keys for i in range(1, len(k))}
+    return [Change(format_path(k), before.get(k), after.get(k)) for k in keys
+            if before.get(k) != after.get(k) and not (k in parents and _empty(before.get(k), after.get(k)))]
+
+
+def _empty(*values: Any) -> bool:
+    """Every value is absent or an empty list or mapping."""
+    return all(v is None or v == [] or v == {} for v in values)
 
 
 def _flatten(value: Any, path: FieldPath) -> list[tuple[FieldPath, Any]]:

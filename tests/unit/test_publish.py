@@ -151,6 +151,19 @@ def test_diff_documents_ignores_registry_fields() -> None:
     assert [(c.field, c.old, c.new) for c in changes] == [("datacite.subjects[0].subject", "a", "b")]
 
 
+def test_a_list_that_gains_or_loses_its_entries_is_not_also_shown_removed_or_added() -> None:
+    empty = {"datacite": {"relatedIdentifiers": [], "creators": [{"creatorName": "A"}]}, "servable": {"methods": {}}}
+    full = {"datacite": {"relatedIdentifiers": [{"relatedIdentifier": "10.1/x"}], "creators": [{"creatorName": "A"}]},
+            "servable": {"methods": {"run": {"input": "x"}}}}
+    gained = [(c.field, c.old, c.new) for c in diff_documents(empty, full)]
+    assert gained == [("datacite.relatedIdentifiers[0].relatedIdentifier", None, "10.1/x"),
+                      ("servable.methods.run.input", None, "x")]
+    lost = [(c.field, c.old, c.new) for c in diff_documents(full, empty)]
+    assert lost == [(field, new, old) for field, old, new in gained]
+    dropped = {"datacite": {"creators": [{"creatorName": "A"}]}, "servable": {"methods": {}}}
+    assert [(c.field, c.old) for c in diff_documents(empty, dropped)] == [("datacite.relatedIdentifiers", [])]
+
+
 def test_a_local_target_stores_new_files_while_they_are_hashed(tmp_path: Path) -> None:
     target = InProcessTarget(tmp_path / "registry", ALICE)
     prepared = prepare_files(make_project(tmp_path / "p", weights=b"x" * 100_000), inspect=False, target=target)
