@@ -145,8 +145,12 @@ def create_project(spec: ProjectSpec, destination: Path, *, force: bool = False)
 
 
 def next_steps(servable_type: str) -> list[str]:
-    """The commands that take a fresh project to a published servable, as its README lists them."""
-    steps = ["python -m pip install -r requirements.txt"]
+    """The commands that take a fresh project to a published servable, as its README lists them.
+
+    pytest is installed with the requirements: the project's tests are one of the steps, and a fresh
+    environment does not have it.
+    """
+    steps = ["python -m pip install -r requirements.txt pytest"]
     if servable_type in TRAINED_TYPES:
         steps.append("python train.py")
     return [*steps, "python -m pytest", "dlhub-manifest validate", "dlhub-manifest publish"]

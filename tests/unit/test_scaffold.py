@@ -102,6 +102,12 @@ def test_next_steps_train_only_types_that_have_a_model() -> None:
     assert scaffold.next_steps("sklearn")[-1] == "dlhub-manifest publish"
 
 
+def test_next_steps_install_pytest_before_running_the_tests() -> None:
+    steps = scaffold.next_steps("sklearn")
+    installs = [i for i, s in enumerate(steps) if s.startswith("python -m pip install") and "pytest" in s.split()]
+    assert installs and installs[0] < steps.index("python -m pytest")
+
+
 @pytest.mark.parametrize("servable_type", scaffold.servable_types())
 def test_every_type_generates_a_manifest_that_validates_without_its_model(servable_type: str,
                                                                          tmp_path: Path) -> None:
