@@ -212,8 +212,17 @@ def _yaml_diagnostic(file: str, e: yaml.MarkedYAMLError, text: str) -> Diagnosti
         return Diagnostic(file, line, col, (), f"nesting is deeper than {MAX_DEPTH} levels", "flatten the structure")
     msg = f"YAML syntax error: {problem}"
     if e.context and e.context not in problem:
-        msg = f"YAML syntax error {e.context}: {problem}"
+        msg = f"YAML syntax error {e.context}{_started(text, e, line)}: {problem}"
     return Diagnostic(file, line, col, (), msg, hint)
+
+
+def _started(text: str, e: yaml.MarkedYAMLError, line: int | None) -> str:
+    """Where the construct being parsed began, when that is another line (an unclosed `[`, `{` or quote)."""
+    start = e.context_mark
+    if start is None:
+        return ""
+    begun, column = _clamp(text, start.line + 1, start.column + 1)
+    return f" that starts at line {begun}, column {column}" if begun != line else ""
 
 
 def _clamp(text: str, line: int, col: int) -> tuple[int, int]:

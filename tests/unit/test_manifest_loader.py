@@ -78,3 +78,17 @@ def test_non_string_keys_are_refused() -> None:
 def test_merge_keys_are_refused() -> None:
     doc, problems = load_text("base: &b {x: 1}\nother:\n  <<: *b\n")
     assert doc is None and "merge keys" in problems[0].message
+
+
+def test_an_unclosed_construct_names_where_it_was_found_and_where_it_started() -> None:
+    doc, problems = load_text('manifest_version: 1\nname: x\ncreators: ["Doe, Jane"\ntitle: A\n', "dlhub.yaml")
+    assert doc is None and [(d.line, d.column) for d in problems] == [(4, 1)]
+    assert problems[0].message == ("YAML syntax error while parsing a flow sequence that starts at line 3, column 11: "
+                                   "did not find expected ',' or ']'")
+    _, quoted = load_text('name: "x\ntitle: A\n', "dlhub.yaml")
+    assert quoted[0].line == 3 and "quoted scalar that starts at line 1, column 7" in quoted[0].message
+
+
+def test_a_problem_on_the_line_where_its_construct_started_names_the_line_once() -> None:
+    _, problems = load_text("a: [1, 2}\n", "dlhub.yaml")
+    assert problems[0].line == 1 and "starts at line" not in problems[0].message
