@@ -22,6 +22,7 @@ from dlhub_manifest.util.fsutil import atomic_writer
 from dlhub_manifest.util.outputs import check_output_file, writing
 
 DOCUMENT_NAME = "dlhub.json"
+DEFAULT_ZIP_NAME = "servable.zip"  # what `package` writes without -o
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
 # Files whose first MiB deflates to more than this fraction are stored: compressing random weights costs

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlhub_manifest.errors import InvalidManifestError
 from dlhub_manifest.manifest.load import MANIFEST_NAMES, Document, load_bytes
+from dlhub_manifest.package.archive import DEFAULT_ZIP_NAME, DOCUMENT_NAME
 from dlhub_manifest.publish.files import Prepared, Progress, hash_files
 from dlhub_manifest.registry.contracts import Provenance, RepositoryRef
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from git import Repo
 
     from dlhub_manifest.targets.base import Target
+
+TOOL_OUTPUTS = (DOCUMENT_NAME, DEFAULT_ZIP_NAME)
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,10 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
 
     progress = progress or Progress()
     with _opened(source) as src:
-        dirty = src.local and is_dirty(src.repo)
+        outputs = _tool_outputs(src.subdir)
+        dirty = src.local and is_dirty(src.repo, outputs)
         if dirty and not allow_dirty:
-            require_clean(src.repo)
+            require_clean(src.repo, outputs)
         commit, tag = resolve_ref(src.repo, ref)
         progress.stage(f"pinned commit {commit[:12]}" + (f" (tag {tag})" if tag else ""))
         fetch_url = _fetch_url(src, target, progress)
@@ -77,6 +81,13 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
     if src.subdir:
         repository["path"] = src.subdir
     return Prepared(document, str(doc.data["name"]), None, files, version, repository, version_source)
+
+
+def _tool_outputs(subdir: str) -> set[str]:
+    """What `build` and `package` write into the project by default: never published from the working tree
+    (the document is rebuilt at the commit), so their presence does not make the tree dirty."""
+    prefix = f"{subdir}/" if subdir else ""
+    return {prefix + name for name in TOOL_OUTPUTS}
 
 
 @contextlib.contextmanager

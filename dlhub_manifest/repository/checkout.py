@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
     from git.exc import GitCommandError
     from git.objects import Commit
 
-__all__ = ["DirtyTreeError", "GitRepoError", "checkout_at", "is_dirty", "list_files_at", "normalize_remote_url",
-           "open_repo", "read_file_at", "remote_url", "require_clean", "resolve_ref", "version_from_tag"]
+__all__ = ["DirtyTreeError", "GitRepoError", "changed_paths", "checkout_at", "is_dirty", "list_files_at",
+           "normalize_remote_url", "open_repo", "read_file_at", "remote_url", "require_clean", "resolve_ref",
+           "version_from_tag"]
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0"}  # a worker has no terminal: fail instead of waiting for a password
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -53,16 +55,34 @@ def open_repo(path: str | Path) -> Repo:
                            "or publish its files without --repo") from None
 
 
-def is_dirty(repo: Repo) -> bool:
+def changed_paths(repo: Repo, ignore: Collection[str] = ()) -> list[str]:
+    """Paths (repository-relative) with staged or unstaged changes, or untracked and not ignored by git;
+    `ignore` leaves out paths that never matter to a publication, such as the tool's own outputs."""
+    if repo.bare:
+        return []
+    entries = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all").split("\0")
+    paths, i = [], 0
+    while i < len(entries):
+        entry = entries[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":  # a rename or copy is followed by its old path
+            i += 1
+        paths.append(entry[3:])
+    return [p for p in paths if p not in ignore]
+
+
+def is_dirty(repo: Repo, ignore: Collection[str] = ()) -> bool:
     """True when there are staged or unstaged changes, or untracked files that are not ignored."""
-    return not repo.bare and repo.is_dirty(index=True, working_tree=True, untracked_files=True)
+    return bool(changed_paths(repo, ignore))
 
 
-def require_clean(repo: Repo) -> None:
+def require_clean(repo: Repo, ignore: Collection[str] = ()) -> None:
     """Refuse a dirty working tree, naming the first changed paths."""
-    if not is_dirty(repo):
+    lines = changed_paths(repo, ignore)
+    if not lines:
         return
-    lines = [line[3:] for line in repo.git.status("--porcelain=v1", "--untracked-files=all").splitlines()]
     shown = ", ".join(lines[:_SHOWN_PATHS]) + (f" and {len(lines) - _SHOWN_PATHS} more"
                                                if len(lines) > _SHOWN_PATHS else "")
     raise DirtyTreeError(f"working tree has uncommitted changes: {shown}; commit them or pass --allow-dirty")

@@ -71,6 +71,18 @@ def test_dirty_tree_is_refused_unless_allowed_and_then_the_commit_is_published(r
     assert weights["size"] == len(b"weights v1\n")  # the committed bytes, not the working tree's
 
 
+def test_the_tools_own_outputs_do_not_make_the_tree_dirty(run_cli: RunCli, registry: Path, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    run_cli("build", str(repo), "--no-inspect")  # dlhub.json beside the manifest, untracked
+    run_cli("package", str(repo), "--no-inspect", cwd=repo)  # servable.zip, untracked
+    status = published(run_cli, str(repo))
+    assert status["status"] == "succeeded", status["messages"]
+    assert show(run_cli, "demo")["document"]["provenance"].get("dirty") is None
+    (repo / "notes.txt").write_text("draft")
+    result = run_cli("publish", "--repo", str(repo), "--no-inspect", expect=1)
+    assert "uncommitted changes: notes.txt;" in result.stderr
+
+
 def test_ref_pins_an_older_release_and_manifest_version_wins_over_tags(run_cli: RunCli, registry: Path,
                                                                         tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", tag="v1.0.0")

@@ -13,6 +13,7 @@ from dlhub_manifest.repository import checkout as gitrepo
 from dlhub_manifest.repository.checkout import (
     DirtyTreeError,
     GitRepoError,
+    changed_paths,
     checkout_at,
     is_dirty,
     list_files_at,
@@ -90,6 +91,15 @@ def test_dirty_tree_is_refused_with_the_paths(repo: Path, change: str) -> None:
         require_clean(handle)
     expected = {"modified": "src/app.py", "staged": "new.py", "untracked": "notes.txt"}[change]
     assert str(err.value) == f"working tree has uncommitted changes: {expected}; commit them or pass --allow-dirty"
+
+
+def test_changed_paths_lists_renames_once_and_leaves_out_what_is_ignored(repo: Path) -> None:
+    git(repo, "mv", "src/app.py", "src/main.py")
+    (repo / "dlhub.json").write_text("{}")
+    handle = open_repo(repo)
+    assert sorted(changed_paths(handle)) == ["dlhub.json", "src/main.py"]
+    assert changed_paths(handle, {"dlhub.json"}) == ["src/main.py"]
+    assert not is_dirty(handle, {"dlhub.json", "src/main.py"})
 
 
 def test_dirty_message_caps_the_list(repo: Path) -> None:

@@ -205,11 +205,13 @@ def test_the_generated_project_is_a_clean_git_tree_once_trained(tmp_path: Path) 
     (project / "model.pkl").write_bytes(b"model")
     (project / "__pycache__").mkdir()
     (project / "__pycache__" / "train.cpython-311.pyc").write_bytes(b"")
+    (project / "dlhub.json").write_text("{}")  # what `build` writes
+    (project / "servable.zip").write_bytes(b"")  # what `package` writes
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     listed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=project, check=True,
                             capture_output=True, text=True).stdout
     assert "?? model.pkl" in listed
-    assert "__pycache__" not in listed
+    assert "__pycache__" not in listed and "dlhub.json" not in listed and "servable.zip" not in listed
 
 
 def test_byte_code_caches_in_an_installed_template_are_not_copied(tmp_path: Path,
