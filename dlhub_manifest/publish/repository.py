@@ -63,6 +63,10 @@ def prepare_repository(source: str, *, ref: str | None = None, allow_dirty: bool
         fetch_url = _fetch_url(src, target, progress)
         doc = _manifest_at(src, commit)
         version, version_source = _version(doc, tag)
+        if tag and not version:
+            progress.stage(f"note: tag {tag} is not a version (MAJOR.MINOR.PATCH such as {_as_version(tag)}), so "
+                           "the registry assigns the next patch; tag the commit "
+                           f"v{_as_version(tag)} or set `version:` in dlhub.yaml to choose it")
         # `dirty` is recorded only when true: a clean tree is the norm and keeps documents as they were.
         # a registry elsewhere records the URL it fetches; a local one the canonical origin (it reads the folder)
         shown = fetch_url if fetch_url != src.fetch_url else _provenance_url(src)
@@ -183,6 +187,14 @@ def _version(doc: Document, tag: str | None) -> tuple[str | None, str]:
         return str(doc.data["version"]), "manifest"
     from_tag = version_from_tag(tag)
     return (from_tag, f"tag {tag}") if from_tag else (None, "")
+
+
+def _as_version(tag: str) -> str:
+    """A version spelled like `tag` (`2.1` -> `2.1.0`, `v3` -> `3.0.0`), for the hint; `1.0.0` otherwise."""
+    numbers = tag.removeprefix("v").split(".")
+    if 0 < len(numbers) <= 3 and all(n.isdigit() for n in numbers):
+        return ".".join([*(str(int(n)) for n in numbers), "0", "0"][:3])
+    return "1.0.0"
 
 
 def _provenance_url(src: Source) -> str:

@@ -71,6 +71,14 @@ def test_dirty_tree_is_refused_unless_allowed_and_then_the_commit_is_published(r
     assert weights["size"] == len(b"weights v1\n")  # the committed bytes, not the working tree's
 
 
+def test_a_tag_that_is_not_a_version_is_said(run_cli: RunCli, registry: Path, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", tag="2.1")
+    result = run_cli("publish", "--repo", str(repo), "--ref", "2.1", "--no-inspect", "--wait")
+    assert ("note: tag 2.1 is not a version (MAJOR.MINOR.PATCH such as 2.1.0), so the registry assigns the next "
+            "patch; tag the commit v2.1.0 or set `version:` in dlhub.yaml to choose it") in result.stderr
+    assert "published" in result.stdout and "demo@0.1.0" in result.stdout
+
+
 def test_the_tools_own_outputs_do_not_make_the_tree_dirty(run_cli: RunCli, registry: Path, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     run_cli("build", str(repo), "--no-inspect")  # dlhub.json beside the manifest, untracked
