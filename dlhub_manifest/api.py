@@ -35,10 +35,11 @@ def publish_servable(path: str | Path = ".", *, registry: str | Path | None = No
 
     The manifest's examples run first (`examples=False` skips them); a failing one raises ExamplesFailed.
     """
-    from dlhub_manifest.publish.files import prepare_files, submit
+    from dlhub_manifest.publish.files import check_target, prepare_files, submit
     from dlhub_manifest.run.gate import gate_examples
 
     chosen = _target(registry, target)
+    check_target(chosen)
     prepared = prepare_files(path, inspect=inspect, target=chosen)
     gate_examples(prepared, run=examples)
     task_id = submit(chosen, prepared)
@@ -49,10 +50,11 @@ def publish_repository(repository: str | Path = ".", *, ref: str | None = None, 
                        inspect: bool = True, registry: str | Path | None = None, target: str | None = None,
                        wait: bool = False, timeout: float | None = None) -> str:
     """Publish a git repository (path or URL) at `ref` (default HEAD); returns the task id."""
-    from dlhub_manifest.publish.files import submit
+    from dlhub_manifest.publish.files import check_target, submit
     from dlhub_manifest.publish.repository import prepare_repository
 
     chosen = _target(registry, target)
+    check_target(chosen)
     prepared = prepare_repository(str(repository), ref=ref, allow_dirty=allow_dirty, inspect=inspect, target=chosen)
     task_id = submit(chosen, prepared)
     return _maybe_wait(chosen, task_id, wait, timeout)

@@ -21,9 +21,11 @@ from dlhub_manifest.manifest.diagnostics import Diagnostic, Report
 from dlhub_manifest.manifest.load import Document, load_file
 from dlhub_manifest.manifest.validate import validate_document
 from dlhub_manifest.registry.contracts import Provenance
-from dlhub_manifest.util.versions import parse_version
+from dlhub_manifest.util.versions import FIRST_VERSION, parse_version
 
-DEFAULT_VERSION = "0.0.0"
+# Without a version from the manifest or the caller, the document says what a first publication is given, so
+# `build` and `publish` agree; later publications get the next patch, which only the registry knows.
+DEFAULT_VERSION = FIRST_VERSION
 
 
 @dataclass(frozen=True)

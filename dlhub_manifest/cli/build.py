@@ -47,6 +47,10 @@ def build_command(path: Path, output: Path | None, fmt: str, no_inspect: bool, t
         click.echo(render_text([report]), err=True)
     if document is None:
         return 1
+    if servable_version is None and not _manifest_version(path):
+        click.echo(f"note: dlhub.yaml sets no `version`: the document says {document['dlhub']['version']}, the "
+                   "version a first publication gets; `publish` gives later ones the next patch (set `version:` or "
+                   "--servable-version to choose it)", err=True)
     data = dumps(document)
     if target is not None:
         with writing(target):
@@ -56,6 +60,15 @@ def build_command(path: Path, output: Path | None, fmt: str, no_inspect: bool, t
     else:
         click.echo(f"wrote {target}")
     return 0
+
+
+def _manifest_version(path: Path) -> str | None:
+    """The manifest's own `version`, if it sets one."""
+    from dlhub_manifest.manifest.load import load_file
+
+    doc, _ = load_file(path)
+    data = doc.data if doc is not None else None
+    return str(data["version"]) if isinstance(data, dict) and data.get("version") else None
 
 
 def _inside(project: Path, target: Path | None) -> tuple[str, ...]:

@@ -42,10 +42,10 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
                     fmt: str) -> int:
     """Publish the servable at PATH (default .) to the local registry, or --target a registry over HTTP.
 
-    Validates and builds the document, hashes the files the manifest selects, runs the manifest's examples
-    (a failing one stops the publication), uploads only the files the registry lacks and submits a task;
-    prints the task id at once. The version is the manifest's, else
-    the tag's, else the next patch. Exit status: 0 succeeded (or queued with --no-wait), 1 failed.
+    Checks the registry answers and accepts the credentials, validates and builds the document, hashes the
+    files the manifest selects, runs the manifest's examples (a failing one stops the publication), uploads
+    only the files the registry lacks and submits a task; prints the task id at once. The version is the
+    manifest's, else the tag's, else the next patch. Exit status: 0 succeeded (or queued with --no-wait), 1 failed.
 
     Example: dlhub-manifest publish examples/sklearn --wait
     """
@@ -79,6 +79,9 @@ def publish_command(path: str, repo: bool, ref: str | None, allow_dirty: bool, n
 
 def _prepare(target: Target, path: str, repo: bool, ref: str | None, allow_dirty: bool, inspect: bool,
              dry_run: bool, progress: Progress, use_cache: bool = True) -> Prepared:
+    from dlhub_manifest.publish.files import check_target
+
+    check_target(target)  # credentials and reachability, before the model is loaded or a file hashed
     if repo:
         from dlhub_manifest.publish.repository import prepare_repository
 

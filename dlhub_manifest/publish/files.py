@@ -59,6 +59,7 @@ class Prepared:
     version: str | None = None
     repository: RepositoryRef | None = None
     version_source: str = ""  # where `version` came from: "manifest", "tag v1.2.0"; empty when the registry picks
+    stored: bool = False  # the files were stored in the (local) target while they were hashed
 
     def request(self) -> PublicationRequest:
         """The publication request for `Target.publish`; the idempotency key makes a retried submit safe."""
@@ -80,6 +81,12 @@ def load_valid(path: str | Path) -> Document:
     if doc is None or not report.ok:
         raise InvalidManifestError(report.errors)
     return doc
+
+
+def check_target(target: Target) -> None:
+    """Ask the target who we are before any inspection or hashing: missing or refused credentials and a
+    registry that cannot be reached fail in seconds, not after the model was loaded and every file hashed."""
+    target.whoami()
 
 
 def local_store(target: Target) -> FileStore | None:
@@ -121,7 +128,7 @@ def prepare_files(path: str | Path, *, inspect: bool = True, progress: Progress 
                        key=lambda e: e.path)
     version = doc.data.get("version")
     return Prepared(document, str(doc.data["name"]), doc.project_dir, files, version,
-                    version_source="manifest" if version else "")
+                    version_source="manifest" if version else "", stored=store is not None)
 
 
 def shipped_files(doc: Document, document: dict[str, Any]) -> list[str]:
@@ -206,7 +213,8 @@ def upload_missing(target: Target, prepared: Prepared, progress: Progress) -> in
     todo = list({f.sha256: f for f in prepared.files if f.sha256 in missing}.values())
     total = sum(f.size for f in todo)
     if not todo:
-        progress.stage(f"nothing to upload: the registry holds all {len(prepared.files)} file(s)")
+        if not prepared.stored:  # after "hashing and storing", "nothing to upload" would read as a contradiction
+            progress.stage(f"nothing to upload: the registry holds all {len(prepared.files)} file(s)")
         return 0
     progress.stage(f"uploading {len(todo)} new blob(s) ({human_size(total)}); "
                    f"{len(prepared.files) - len(todo)} file(s) already stored")

@@ -7,6 +7,7 @@ HTTP and network failures become the library's own errors with a message that sa
 from __future__ import annotations
 
 import contextlib
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -178,13 +179,52 @@ class HttpTarget:
                                         "or set DLHUB_MANIFEST_TOKEN")
             raise error from e
         except globus_sdk.NetworkError as e:
-            raise RegistryError(f"cannot reach the registry at {self.config.url}: {_network_reason(e)}; check "
+            raise RegistryError(f"cannot reach the registry at {self.config.url}: {network_reason(e)}; check "
                                 "that `dlhub-manifest serve` runs there and the URL is right") from e
 
     def _source(self) -> str:
         return self._credentials.source if self._credentials is not None else "none"
 
 
-def _network_reason(error: Exception) -> str:
-    cause = error.__cause__ or getattr(error, "exc", None) or error
-    return type(cause).__name__
+def network_reason(error: Exception) -> str:
+    """Why a request never got an answer, in words (not a library's class name)."""
+    import requests
+
+    from dlhub_manifest.targets.http_client import CONNECT_TIMEOUT
+
+    cause = getattr(error, "underlying_exception", None) or error.__cause__ or error
+    if isinstance(cause, requests.exceptions.ConnectTimeout):
+        return (f"no answer to the connection attempt within {CONNECT_TIMEOUT:g} s (is the host up, and is the "
+                "port open to this machine?)")
+    if isinstance(cause, requests.exceptions.Timeout):
+        return "it accepted the connection but did not answer in time"
+    root = _root_os_error(cause)
+    if isinstance(root, ConnectionRefusedError):
+        return "connection refused (nothing is listening at that address and port)"
+    if isinstance(root, socket.gaierror):
+        return "the host name cannot be resolved"
+    return (root.strerror if isinstance(root, OSError) and root.strerror else None) or str(cause) or "network error"
+
+
+def _root_os_error(error: BaseException) -> BaseException | None:
+    """The innermost OSError under requests' and urllib3's wrappers (a refused connection, a failed lookup)."""
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    found: BaseException | None = None
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, OSError) and not isinstance(item, requests_errors()):
+            found = item
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return found
+
+
+def requests_errors() -> tuple[type[BaseException], ...]:
+    """requests' and urllib3's own exception classes, which subclass OSError but only wrap the real one."""
+    import requests
+    import urllib3
+
+    return requests.RequestException, urllib3.exceptions.HTTPError

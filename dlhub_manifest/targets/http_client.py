@@ -4,6 +4,10 @@ globus-sdk's transport already retries connection errors, 429 (honouring Retry-A
 exponential backoff; POST /publications carries an Idempotency-Key so those retries never publish twice.
 Blob uploads are the exception: a streamed body cannot be replayed by the transport, so `put_blob_range`
 runs without transport retries and `http_upload` resumes from the server's offset instead.
+
+A registry that cannot be reached is reported within seconds, not after globus-sdk's five retries: opening a
+connection may take CONNECT_TIMEOUT seconds and is not retried when it timed out; a refused or reset
+connection is retried CONNECTION_RETRIES times (a server restarting), a timed-out answer once.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ from dlhub_manifest.registry.contracts import PublicationRequest, SearchResults,
 Progress = Callable[[int], object]
 CHUNK = 1 << 20  # 1 MiB reads: few syscalls and Python iterations per GiB on loopback
 COMPLETE_TIMEOUT = 1800.0  # seconds: the registry may read a large blob back from its store to verify it
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection: a registry that is up accepts at once
+CONNECTION_RETRIES = 2  # a refused or dropped connection: tried three times in all (about 1 s of backoff)
+TIMEOUT_RETRIES = 1  # an answer that did not come in time: asked once more (the idempotency key makes it safe)
+QUICK_TIMEOUT = 4.0  # seconds for the answer to a tiny request (whoami, /auth) asked before any real work
 
 
 class RegistryAPIError(globus_sdk.GlobusAPIError):
@@ -37,7 +45,8 @@ def library_error(error: globus_sdk.GlobusAPIError, where: str) -> DLHubManifest
     code, message = body.get("code"), body.get("message")
     kind = kind_for_answer(code if isinstance(code, str) else None, error.http_status)
     if not isinstance(message, str) or not isinstance(code, str):
-        message = f"{where} answered HTTP {error.http_status}: {(error.text or '').strip()[:200]}"
+        text = (error.text or "").strip()[:200] or "an empty answer; is this the URL of a dlhub-manifest registry?"
+        message = f"{where} answered HTTP {error.http_status}: {text}"
     return kind.cls.from_wire(message, body)
 
 
@@ -99,22 +108,29 @@ class RegistryClient(globus_sdk.BaseClient):
     def __init__(self, base_url: str, *, authorizer: globus_sdk.authorizers.GlobusAuthorizer | None = None,
                  timeout: float | None = None, retry_config: RetryConfig | None = None) -> None:
         transport = RequestsTransport(http_timeout=timeout)
+        self.read_timeout = transport.http_timeout
+        # requests takes (connect, read): a registry that is down fails in seconds, a slow answer still has time
+        transport.http_timeout = _timeouts(self.read_timeout)  # type: ignore[assignment]
         transport.representation_providers["stream"] = _StreamProvider()
         super().__init__(base_url=base_url.rstrip("/") + "/", authorizer=authorizer, app_name="dlhub-manifest",
                          transport=transport, retry_config=retry_config)
         self._resources_to_close.append(transport)
 
     def _register_standard_retry_checks(self, retry_config: RetryConfig) -> None:
+        """Our checks first (no retry of a `busy` answer; bounded network-failure retries), then globus-sdk's."""
         retry_config.checks.register_check(_not_after_the_server_waited)  # before the standard 5xx retries
+        retry_config.checks.register_check(bound_network_retries)
         super()._register_standard_retry_checks(retry_config)
 
     def auth_info(self) -> dict[str, Any]:
         """`GET /auth`: how to obtain a token this registry accepts (no token needed)."""
-        return self._json(self.get("auth", automatic_authorization=False))
+        with self._quick():
+            return self._json(self.get("auth", automatic_authorization=False))
 
     def whoami(self) -> dict[str, Any]:
-        """`GET /whoami`: the identity behind the current token."""
-        return self._json(self.get("whoami"))
+        """`GET /whoami`: the identity behind the current token (a quick check before publishing)."""
+        with self._quick():
+            return self._json(self.get("whoami"))
 
     def missing_blobs(self, digests: list[str]) -> list[str]:
         """`POST /blobs/missing`: which of `digests` the registry does not hold yet."""
@@ -135,7 +151,7 @@ class RegistryClient(globus_sdk.BaseClient):
     def complete_upload(self, sha256: str, receipt: dict[str, Any]) -> dict[str, Any]:
         """`POST /uploads/{sha256}/complete`: the registry verifies what its store received (which may mean
         reading it back: a long wait for a large blob; a retry after a lost answer finds it stored)."""
-        with self.transport.tune(http_timeout=max(COMPLETE_TIMEOUT, self.transport.http_timeout or 0)):
+        with self.transport.tune(http_timeout=_timeouts(max(COMPLETE_TIMEOUT, self.read_timeout or 0))):  # type: ignore[arg-type]
             return self._json(self.post(f"uploads/{sha256}/complete", data=receipt))
 
     def put_blob_range(self, path: Path, sha256: str, start: int, size: int, progress: Progress | None) -> None:
@@ -186,6 +202,13 @@ class RegistryClient(globus_sdk.BaseClient):
         return cast("SearchResults", self._json(self.get("search", query_params={"q": text, "limit": limit})))
 
     @contextlib.contextmanager
+    def _quick(self) -> Iterator[None]:
+        """A tiny request: its answer is due within QUICK_TIMEOUT (or the configured timeout, when shorter)."""
+        read = QUICK_TIMEOUT if self.read_timeout is None else min(self.read_timeout, QUICK_TIMEOUT)
+        with self.transport.tune(http_timeout=_timeouts(read)):  # type: ignore[arg-type]
+            yield
+
+    @contextlib.contextmanager
     def _without_retries(self) -> Iterator[None]:
         # RetryConfig.tune does not restore its settings when the body raises, so do it by hand
         saved = self.retry_config.max_retries
@@ -199,3 +222,22 @@ class RegistryClient(globus_sdk.BaseClient):
     def _json(response: globus_sdk.GlobusHTTPResponse) -> dict[str, Any]:
         data = response.data
         return data if isinstance(data, dict) else {}
+
+
+def _timeouts(read: float | None) -> tuple[float, float | None]:
+    """(connect, read) seconds for requests; connecting never waits longer than reading would."""
+    return (CONNECT_TIMEOUT if read is None else min(CONNECT_TIMEOUT, read), read)
+
+
+def bound_network_retries(ctx: RetryContext) -> RetryCheckResult:
+    """No retry after a connection attempt timed out, or once the network-failure retries are spent."""
+    import requests
+
+    error = ctx.exception
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return RetryCheckResult.do_not_retry
+    if isinstance(error, requests.exceptions.Timeout) and ctx.attempt >= TIMEOUT_RETRIES:
+        return RetryCheckResult.do_not_retry
+    if isinstance(error, requests.exceptions.ConnectionError) and ctx.attempt >= CONNECTION_RETRIES:
+        return RetryCheckResult.do_not_retry
+    return RetryCheckResult.no_decision

@@ -37,7 +37,7 @@ def test_publish_waits_and_the_version_is_listed_shown_and_found(run_cli: RunCli
     assert published.stdout.startswith("task ")
     assert "succeeded: published" in published.stdout and "/demo@0.1.0 (3 files" in published.stdout
     assert "hashing and storing 3 file(s)" in published.stderr
-    assert "nothing to upload: the registry holds all 3 file(s)" in published.stderr
+    assert "nothing to upload" not in published.stderr  # the files were stored while hashed, not uploaded
 
     listed = json.loads(run_cli("list", "--format", "json").stdout)
     assert [(s["name"], s["latest"], s["versions"]) for s in listed] == [("demo", "0.1.0", ["0.1.0"])]
@@ -137,3 +137,15 @@ def test_registry_check_fails_on_a_corrupt_blob(run_cli: RunCli, registry: Path,
     report = json.loads(run_cli("registry", "check", "--format", "json", expect=1).stdout)
     assert report["ok"] is False and blob.name in report["errors"][0] and "corrupt" in report["errors"][0]
     assert run_cli("registry", "path").stdout.strip() == str(registry)
+
+
+def test_build_and_a_first_publish_agree_on_the_version_when_none_is_given(run_cli: RunCli, registry: Path,
+                                                                             tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    built = run_cli("build", str(project), "--no-inspect", "-o", str(tmp_path / "dlhub.json"))
+    assert "note: dlhub.yaml sets no `version`: the document says 0.1.0" in built.stderr
+    document = json.loads((tmp_path / "dlhub.json").read_text())
+    status = json.loads(run_cli("publish", str(project), "--no-inspect", "--wait", "--format", "json").stdout)
+    assert document["dlhub"]["version"] == document["datacite"]["version"] == status["result"]["version"]
+    pinned = make_project(tmp_path / "pinned", version="2.0.0")
+    assert "note:" not in run_cli("build", str(pinned), "--no-inspect", "-o", str(tmp_path / "pinned.json")).stderr

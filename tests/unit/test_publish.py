@@ -170,4 +170,14 @@ def test_a_local_target_stores_new_files_while_they_are_hashed(tmp_path: Path) -
     assert set(target.service.blobs.digests()) == {f.sha256 for f in prepared.files}
     progress = Recorder()
     assert upload_missing(target, prepared, progress) == 0
+    assert progress.stages == []  # they were just stored: "nothing to upload" would contradict that
+
+
+def test_nothing_to_upload_is_said_when_the_files_were_only_hashed(tmp_path: Path) -> None:
+    target = InProcessTarget(tmp_path / "registry", ALICE)
+    project = make_project(tmp_path / "p")
+    prepare_files(project, inspect=False, target=target)
+    prepared = prepare_files(project, inspect=False)  # hashed only: a dry run, or a target elsewhere
+    progress = Recorder()
+    assert upload_missing(target, prepared, progress) == 0
     assert progress.stages == ["nothing to upload: the registry holds all 3 file(s)"]
