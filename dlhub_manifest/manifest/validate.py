@@ -14,6 +14,7 @@ from dlhub_manifest.manifest.load import Document, load_file
 from dlhub_manifest.manifest.paths import PathProblem, check_relative, resolve_inside
 from dlhub_manifest.manifest.schema_errors import schema_diagnostics
 from dlhub_manifest.manifest.schema_fast import Check, Unsupported, compile_schema
+from dlhub_manifest.manifest.serialization import SERIALIZED_OPTION, serialization_problem
 from dlhub_manifest.util.resources import SUPPORTED_MANIFEST_VERSIONS, manifest_schema
 
 # Option keys that name a path in the project, per servable type, and what they must be.
@@ -159,6 +160,7 @@ def _check_paths(doc: Document, data: dict[str, Any]) -> Iterator[Diagnostic]:
         for key, kind in PATH_OPTIONS.get(str(servable.get("type")), {}).items():
             if isinstance(options.get(key), str):
                 yield from _path_diag(doc, ("servable", "options", key), options[key], kind)
+        yield from _check_serialization(doc, str(servable.get("type")), options)
         function = options.get("function")
         if servable.get("type") == "static_method" and isinstance(function, str) and ":" in function:
             yield from _check_module(doc, function.split(":", 1)[0])
@@ -173,6 +175,22 @@ def _path_diag(doc: Document, path: tuple[str | int, ...], rel: str, kind: str) 
         resolve_inside(doc.project_dir, rel, kind)  # type: ignore[arg-type]
     except PathProblem as e:
         yield doc.diagnostic(path, e.message, e.hint)
+
+
+def _check_serialization(doc: Document, kind: str, options: dict[str, Any]) -> Iterator[Diagnostic]:
+    """A pickled file saved by the other library than `serialization` says (read from its header only)."""
+    key = SERIALIZED_OPTION.get(kind)
+    rel = options.get(key) if key else None
+    if not isinstance(rel, str):
+        return
+    try:
+        path = resolve_inside(doc.project_dir, rel, "file")
+    except PathProblem:
+        return  # already reported by the path check
+    problem = serialization_problem(path, str(options.get("serialization", "pickle")))
+    if problem:
+        where = "serialization" if "serialization" in options else str(key)
+        yield doc.diagnostic(("servable", "options", where), *problem)
 
 
 def _check_module(doc: Document, module: str) -> Iterator[Diagnostic]:
