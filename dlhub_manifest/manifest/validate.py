@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dlhub_manifest.manifest.checks import bare_orcid, doi_problem, orcid_checksum_ok, spdx_problem, split_name
+from dlhub_manifest.manifest.checks import (
+    bare_orcid,
+    doi_problem,
+    orcid_checksum_ok,
+    spdx_problem,
+    split_name,
+    suggest,
+)
 from dlhub_manifest.manifest.diagnostics import Diagnostic, FieldPath, Report
 from dlhub_manifest.manifest.globs import GlobSet
 from dlhub_manifest.manifest.load import Document, load_file
@@ -74,7 +82,25 @@ def validate_document(doc: Document, *, check_files: bool = True) -> list[Diagno
     valid = fast is not None and fast(data)
     diags = [] if valid else schema_diagnostics(doc, _validator(int(version)), schema)
     diags.extend(_semantic(doc, data, check_files))
+    if not valid:
+        seen = {(d.path, d.message) for d in diags}
+        diags.extend(d for d in _as_probable_type(doc, data, check_files) if (d.path, d.message) not in seen)
     return sorted(set(diags), key=lambda d: (d.line or 0, d.column or 0, d.field, d.message))
+
+
+def _as_probable_type(doc: Document, data: dict[str, Any], check_files: bool) -> list[Diagnostic]:
+    """With an unknown `servable.type`, the rest of `servable` checked as the type it most likely means (said
+    in each hint), so a typo in the type does not hide the other mistakes there."""
+    servable = data.get("servable")
+    kind = servable.get("type") if isinstance(servable, dict) else None
+    guess = suggest(kind, PATH_OPTIONS) if isinstance(kind, str) and kind not in PATH_OPTIONS else None
+    if guess is None or not isinstance(servable, dict):
+        return []
+    probe = dataclasses.replace(doc, data={**data, "servable": {**servable, "type": guess}})
+    note = f"checked as servable type {guess!r}"
+    return [dataclasses.replace(d, hint=f"{d.hint}; {note}" if d.hint else note)
+            for d in validate_document(probe, check_files=check_files)
+            if d.path[:1] == ("servable",) and d.path != ("servable", "type")]
 
 
 def _kind(value: Any) -> str:
