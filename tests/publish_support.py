@@ -80,3 +80,29 @@ class InProcessTarget(LocalTarget):
         task_id = self.service.publish(self.identity, request)
         run_worker(self.root, idle=0)
         return task_id
+
+
+# importing the servable's module (what inspection does) leaves a marker: its absence proves nothing was inspected
+MARKING_APP = '''
+from pathlib import Path
+Path(__file__).with_name("inspected").touch()
+
+def run(x: list[float]) -> list[float]:
+    return x
+'''
+MARKING_MANIFEST = """\
+manifest_version: 1
+name: probe
+title: A test servable
+creators: ["Doe, Jane"]
+servable: {type: static_method, options: {function: "app:run"}}
+files: [app.py]
+"""
+
+
+def marking_project(root: Path) -> Path:
+    """A static_method project whose module, once imported for inspection, leaves the file `inspected` beside it."""
+    root.mkdir(parents=True)
+    (root / "dlhub.yaml").write_text(MARKING_MANIFEST)
+    (root / "app.py").write_text(MARKING_APP)
+    return root

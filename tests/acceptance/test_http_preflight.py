@@ -12,24 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from publish_support import marking_project
 from registry_server import Server, free_port, running_server
-
-# importing the servable's module (what inspection does) leaves a marker: its absence proves nothing was inspected
-APP = '''
-from pathlib import Path
-Path(__file__).with_name("inspected").touch()
-
-def run(x: list[float]) -> list[float]:
-    return x
-'''
-MANIFEST = """\
-manifest_version: 1
-name: probe
-title: A test servable
-creators: ["Doe, Jane"]
-servable: {type: static_method, options: {function: "app:run"}}
-files: [app.py]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def servable(tmp_path: Path) -> Path:
-    root = tmp_path / "servable"
-    root.mkdir()
-    (root / "dlhub.yaml").write_text(MANIFEST)
-    (root / "app.py").write_text(APP)
-    return root
+    return marking_project(tmp_path / "servable")
 
 
 def publish(tmp_path: Path, project: Path, url: str, token: str | None) -> tuple[subprocess.CompletedProcess[str],

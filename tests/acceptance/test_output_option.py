@@ -13,36 +13,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from publish_support import marking_project
 
 RunCli = Callable[..., Result]
-# importing the servable's module (what inspection does) leaves a marker: its absence proves nothing was inspected
-APP = '''
-from pathlib import Path
-Path(__file__).with_name("inspected").touch()
-
-def run(x: list[float]) -> list[float]:
-    return x
-'''
 UNWRITABLE = Path("/proc/dlhub-manifest-test")  # refuses new files even to root, unlike a chmod-ed folder
-
-
-MANIFEST = """\
-manifest_version: 1
-name: probe
-title: A test servable
-creators: ["Doe, Jane"]
-servable: {type: static_method, options: {function: "app:run"}}
-files: [app.py]
-"""
 
 
 @pytest.fixture
 def servable(tmp_path: Path) -> Path:
-    root = tmp_path / "servable"
-    root.mkdir()
-    (root / "dlhub.yaml").write_text(MANIFEST)
-    (root / "app.py").write_text(APP)
-    return root
+    return marking_project(tmp_path / "servable")
 
 
 def test_build_to_stdout_prints_the_document_and_writes_no_file(run_cli: RunCli, servable: Path,
