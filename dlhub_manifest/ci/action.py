@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from dlhub_manifest.ci.github import Publication, version_from_ref
 from dlhub_manifest.ci.oidc import use_trusted_publishing
 from dlhub_manifest.errors import UsageError
-from dlhub_manifest.publish.files import Prepared, Progress, TaskTimeout, prepare_files, submit, wait_for_task
+from dlhub_manifest.publish.files import (
+    Prepared,
+    Progress,
+    TaskTimeout,
+    check_target,
+    prepare_files,
+    submit,
+    wait_for_task,
+)
 from dlhub_manifest.registry.contracts import Provenance, TaskInfo, TaskStatus
 from dlhub_manifest.targets.base import Target
 
@@ -35,22 +43,32 @@ class ActionInputs:
 
 
 def run_action(inputs: ActionInputs, env: Mapping[str, str], progress: Progress | None = None) -> Publication:
-    """Build, then (unless a dry run) publish and, with `wait`, follow the task to its end."""
+    """Build, then (unless a dry run) publish and, with `wait`, follow the task to its end.
+
+    The registry is asked who we are before the build, so a missing secret or a wrong URL fails the job at once.
+    """
     from dlhub_manifest.run.gate import gate_examples
 
+    target = None if inputs.dry_run else publishing_target(inputs, env, progress)
     prepared = prepare_files(inputs.path, progress=progress, provenance=github_provenance(env))
     gate_examples(prepared, run=inputs.examples)  # pull requests (dry runs) too: a failing example fails the job
     version = publication_version(prepared.version, inputs.version or version_from_ref(env.get("GITHUB_REF")))
     if version:
         prepared.version = version
-    if inputs.dry_run:
+    if target is None:
         return Publication(servable=prepared.name, version=version or "", dry_run=True)
-    if use_trusted_publishing(env, inputs.audience) and progress is not None:
-        progress.stage("publishing with the job's OpenID Connect ID token (trusted publishing)")
-    target = choose_target(inputs.target, env)
     task_id = submit(target, prepared, progress)
     status, timed_out = follow(target, task_id, inputs)
     return publication(target, prepared, task_id, status, timed_out)
+
+
+def publishing_target(inputs: ActionInputs, env: Mapping[str, str], progress: Progress | None) -> Target:
+    """The registry to publish to, with its credentials (the job's ID token when that is the way) checked."""
+    if use_trusted_publishing(env, inputs.audience) and progress is not None:
+        progress.stage("publishing with the job's OpenID Connect ID token (trusted publishing)")
+    target = choose_target(inputs.target, env)
+    check_target(target)
+    return target
 
 
 def publication_version(manifest: str | None, asked: str | None) -> str | None:

@@ -254,6 +254,7 @@ def test_a_wrong_token_fails_with_exit_4_and_no_token_in_the_log(action: dict[st
     run, _ = job(action, tmp_path, "refs/tags/v1.0.0", target=server.url, token="not-a-valid-token-123")
     assert run.failed and run.steps[-1].returncode == 4, run.log()
     assert "not-a-valid-token-123" not in run.log()
+    assert "hashing" not in run.steps[-1].stderr, run.log()  # refused before the build, not after it
 
 
 @pytest.mark.slow
