@@ -54,7 +54,8 @@ def test_collection_survives_a_missing_schemathesis(tmp_path: Path) -> None:
 
 
 def _ci_checkout(tmp_path: Path) -> tuple[Path, Path]:
-    """A checkout holding only .ci/run, and a `python` on PATH that records its arguments and environment."""
+    """A checkout holding only .ci/run; on PATH a `python` that records its arguments and environment, and an
+    `apt-get` (with `sudo`) that does nothing."""
     checkout = tmp_path / "work" / "repo"
     (checkout / ".ci").mkdir(parents=True)
     shutil.copy2(REPO / ".ci" / "run", checkout / ".ci" / "run")
