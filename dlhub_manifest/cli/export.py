@@ -35,7 +35,10 @@ def export_command(source: str, fmt: str, output: str, check: Path | None, versi
     from dlhub_manifest.errors import InvalidManifestError
     from dlhub_manifest.manifest.diagnostics import Report
     from dlhub_manifest.manifest.render import render_text
+    from dlhub_manifest.util.outputs import check_output_file
 
+    if check is None:
+        check_output_file(output, create_folders=False)  # before a published version is fetched
     request = ExportRequest(source, fmt, version, doi, registry, target)
     try:
         exported = export(request)
@@ -51,16 +54,15 @@ def export_command(source: str, fmt: str, output: str, check: Path | None, versi
 
 
 def _write(output: str, text: str) -> None:
-    from dlhub_manifest.errors import UsageError
     from dlhub_manifest.util.fsutil import atomic_write_text
+    from dlhub_manifest.util.outputs import is_stdout, writing
 
-    if output != "-" and not Path(output).resolve().parent.is_dir():
-        raise UsageError(f"the folder of {output} does not exist; create it first")
-    if output == "-":
+    if is_stdout(output):
         click.echo(text, nl=False)
-    else:
+        return
+    with writing(output):
         atomic_write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
+    click.echo(f"wrote {output}", err=True)
 
 
 def _check(path: Path, text: str, fmt: str) -> int:

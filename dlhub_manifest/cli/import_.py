@@ -31,12 +31,12 @@ def import_command(file: Path, output: str, kind: str | None, force: bool) -> in
     from dlhub_manifest.manifest.diagnostics import Report
     from dlhub_manifest.manifest.render import render_text
     from dlhub_manifest.util.fsutil import atomic_write_text
+    from dlhub_manifest.util.outputs import check_output_file, is_stdout, writing
 
-    target = None if output == "-" else Path(output)
+    target = None if is_stdout(output) else Path(output)
+    check_output_file(output, create_folders=False)
     if target is not None and target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to replace it or -o to write elsewhere")
-    if target is not None and not target.resolve().parent.is_dir():
-        raise UsageError(f"the folder of {target} does not exist; create it first")
     project = target.resolve().parent if target is not None else Path.cwd()
     try:
         imported = import_file(file, project, kind)
@@ -46,7 +46,8 @@ def import_command(file: Path, output: str, kind: str | None, force: bool) -> in
     if target is None:
         click.echo(imported.text, nl=False)
         return 0
-    atomic_write_text(target, imported.text)
+    with writing(target):
+        atomic_write_text(target, imported.text)
     click.echo(f"wrote {target} from {imported.kind} document {file}: {imported.attention} value(s) to check or "
                "fill in (marked CHECK / FILL IN)", err=True)
     return 0

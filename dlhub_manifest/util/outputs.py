@@ -3,7 +3,8 @@
 Checked before any work, so a bad `-o` fails at once rather than after the model was inspected and the files
 hashed. A device, FIFO, socket or symbolic link in the target's place is refused: an atomic write would replace
 it with a regular file (a symlink's target would stay as it was, a device node would be gone). Missing folders
-are created, as the atomic writer always did; a folder that cannot be written or created is refused by trying
+are created for `build` and `package`, as the atomic writer always did (`export` and `import` ask for an existing
+one); a folder that cannot be written or created is refused by trying
 it, because `os.access` answers yes to root even on a read-only mount.
 """
 
@@ -28,11 +29,14 @@ def is_stdout(path: str | Path | None) -> bool:
     return path is not None and str(path) == STDOUT
 
 
-def check_output_file(path: str | Path) -> None:
-    """Raise UsageError unless `path` is stdout or a place where a regular file can be written and replaced."""
+def check_output_file(path: str | Path, *, create_folders: bool = True) -> None:
+    """Raise UsageError unless `path` is stdout or a place where a regular file can be written and replaced;
+    without `create_folders`, its folder must exist already."""
     if is_stdout(path):
         return
     target = Path(path)
+    if not create_folders and not target.absolute().parent.is_dir():
+        raise UsageError(f"the folder of {target} does not exist; create it first")
     kind = _special_kind(target)
     if kind is not None:
         raise UsageError(f"{target} is {kind}; refusing to replace it with a regular file: write to another path, "

@@ -129,3 +129,15 @@ def test_package_to_stdout_from_a_real_process(servable: Path, tmp_path: Path) -
                                ], stdout=fh, stderr=subprocess.PIPE, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert zipfile.ZipFile(out).read("app.py").decode() == (servable / "app.py").read_text()
+
+
+@pytest.mark.parametrize("make", [_link, _fifo])
+def test_export_and_import_refuse_links_and_special_files_too(run_cli: RunCli, servable: Path, tmp_path: Path,
+                                                              make: Callable[[Path], Path]) -> None:
+    (tmp_path / "doc.json").write_text("{}")  # never read: the output is refused first
+    target = make(tmp_path)
+    kind = "a symbolic link" if target.is_symlink() else "a FIFO"
+    for args in (("export", str(servable), "--to", "cff"), ("import", str(tmp_path / "doc.json"), "--force")):
+        result = run_cli(*args, "-o", str(target), expect=2)
+        assert result.stderr.startswith(f"error: {target} is {kind}; refusing to replace it with a regular file")
+        assert target.is_symlink() or stat.S_ISFIFO(target.lstat().st_mode)
