@@ -105,7 +105,9 @@ async def _servable(request: Request) -> dict[str, Any]:
     found, history = await call(lambda: (service.get_servable(identity, owner, name, version),
                                          service.history(identity, owner, name)))
     registry_url = f"{request.url.scheme}://{request.url.netloc}"
-    return {**servable_view(found, history, registry_url), "document": found["document"]}
+    page_url = f"{registry_url}/s/{quote(found['owner'], safe='')}/{quote(found['name'], safe='')}@{found['version']}"
+    return {**servable_view(found, history, registry_url), "document": found["document"], "found": found,
+            "page_url": page_url}
 
 
 @html_errors
@@ -117,7 +119,8 @@ async def servable_page(request: Request) -> Response:
         owner, name = (quote(request.path_params[k], safe="") for k in ("owner", "ref"))
         return RedirectResponse(f"/s/{owner}/{name}@{quote(picked, safe='')}", status_code=303)
     view = await _servable(request)
-    return page(request, "servable.html", {"s": view, "bibtex": citation_text(view["document"], "bibtex")})
+    bibtex = citation_text(view["found"], "bibtex", view["page_url"])
+    return page(request, "servable.html", {"s": view, "bibtex": bibtex})
 
 
 @html_errors
@@ -128,7 +131,7 @@ async def citation(request: Request) -> Response:
         raise HTTPProblem(404, "not_found", f"no citation format {fmt!r}; use one of: {', '.join(FORMATS)}")
     view = await _servable(request)
     filename, media_type = FORMATS[fmt]
-    return Response(citation_text(view["document"], fmt), media_type=f"{media_type}; charset=utf-8",
+    return Response(citation_text(view["found"], fmt, view["page_url"]), media_type=f"{media_type}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
