@@ -241,7 +241,7 @@ def test_servable_page_card_versions_and_citations(client: TestClient) -> None:
     assert '<a href="https://orcid.org/0000-0002-1825-0097"' in text and "Argonne National Laboratory" in text
     assert '<a href="https://doi.org/10.1000/xyz123" rel="nofollow noopener noreferrer">10.1000/xyz123</a>' in text
     assert f'<a href="https://github.com/alice/scaler/commit/{"a" * 40}"' in text
-    assert "dlhub-manifest run alice/scaler_v2.0@1.0.0 --input input.json --target http://127.0.0.1:8000" in text
+    assert "dlhub-manifest run alice/scaler_v2.0@1.0.0 --input @input.json --target http://127.0.0.1:8000" in text
     assert "result = api.run(&#39;alice/scaler_v2.0@1.0.0&#39;, inputs, target=&#39;http://127.0.0.1:8000&#39;)" in text
     assert "latest is v2.0.0" in text and "<code>list of float</code>" in text
     picked = client.get("/s/alice/scaler_v2.0?version=1.1.0", headers=HTML, follow_redirects=False)

@@ -151,6 +151,6 @@ def servable_view(found: ServableInfo, history: list[dict[str, Any]], registry_u
         "published": when(found.get("published_at")), "public": "public" in _texts(dlhub.get("visible_to")) or
         not dlhub.get("visible_to"),
         "versions": [{**h, "published": when(h["published_at"])} for h in reversed(history)],
-        "run_cli": f"dlhub-manifest run {ref} --input input.json --target {registry_url}",
+        "run_cli": f"dlhub-manifest run {ref} --input @input.json --target {registry_url}",
         "run_api": f"from dlhub_manifest import api\n\nresult = api.run({ref!r}, inputs, target={registry_url!r})",
     }
