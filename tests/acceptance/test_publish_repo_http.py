@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from git_server import git_http_server
 from publish_support import git, make_repo
 from registry_server import TOKENS, Server, running_server
 
@@ -22,13 +21,6 @@ RunCli = Callable[..., Result]
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_server(tmp_path_factory.mktemp("repo-http"), "--allow-repository-host", "127.0.0.1") as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("forge")
-    with git_http_server(root) as url:
-        yield url, root
 
 
 @pytest.fixture(autouse=True)

@@ -5,22 +5,13 @@ it succeeds within seconds. A real `serve` with two workers, a real git HTTP for
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
-from git_server import git_http_server, silent_socket
+from git_server import silent_socket
 from publish_support import make_repo
 from registry_server import Server, running_server
 from test_registry_hardening import last, post, push, repo_request, wait_task
-
-
-@pytest.fixture(scope="module")
-def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("forge")
-    with git_http_server(root) as url:
-        yield url, root
 
 
 def status(server: Server, task_id: str, user: str) -> str:

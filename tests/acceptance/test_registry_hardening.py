@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from git_server import git_http_server, silent_socket
+from git_server import silent_socket
 from publish_support import git, make_project, make_repo
 from registry_server import TOKENS, Server, running_server
 
@@ -27,13 +27,6 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A registry with the default fetch policy."""
     with running_server(tmp_path_factory.mktemp("strict"), "--max-pending-uploads", "1M") as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("forge")
-    with git_http_server(root) as url:
-        yield url, root
 
 
 @pytest.fixture(scope="module")
